@@ -1,0 +1,329 @@
+//! `headroom`: Headroom without the desktop. The commands and their output are stable; scripts
+//! rely on them.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use headroom_core::config::{self, AddSourceRequest};
+use headroom_core::credentials::Credentials;
+use headroom_core::scheduler::{Poller, Schedule};
+use headroom_core::status::{self, MeterStatus, SourceView};
+use headroom_core::store::Store;
+use headroom_core::{demo, money};
+
+#[derive(Parser)]
+#[command(
+    name = "headroom",
+    version,
+    about = "Watch the money and quota behind your AI APIs"
+)]
+struct Cli {
+    /// Where Headroom keeps its database [default: the OS data dir]
+    #[arg(long, env = "HEADROOM_DATA_DIR", global = true)]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the simulator and poller with demo accounts and print their status
+    Demo {
+        /// Print the status once and stop instead of watching
+        #[arg(long)]
+        once: bool,
+    },
+    /// Add, list or remove the sources Headroom polls
+    Sources {
+        #[command(subcommand)]
+        command: SourcesCommand,
+    },
+    /// Poll every source now (--once) or keep polling on each source's interval
+    Poll {
+        #[arg(long)]
+        once: bool,
+    },
+    /// Every meter: remaining, limit, unit, state, last poll and last error
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the provider simulator alone; its first stdout line is a JSON announcement
+    Sim {
+        /// A built-in scenario name (demo) or a scenario JSON file
+        #[arg(long, default_value = "demo")]
+        scenario: String,
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+    },
+}
+
+#[derive(Subcommand)]
+enum SourcesCommand {
+    /// Add a source. The key goes into the OS keychain (--key-stdin) or stays in an
+    /// environment variable (--key-env); it is never written to Headroom's files
+    Add {
+        /// Provider kind, e.g. openrouter
+        kind: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        base_url: Option<String>,
+        /// Name of the environment variable holding the key
+        #[arg(long, conflicts_with = "key_stdin")]
+        key_env: Option<String>,
+        /// Read the key from standard input and store it in the OS keychain
+        #[arg(long)]
+        key_stdin: bool,
+        /// Environment variable holding a management key (OpenRouter: account credits)
+        #[arg(long)]
+        management_key_env: Option<String>,
+        /// How often to poll, e.g. 30s, 15m, 1h
+        #[arg(long, default_value = "15m")]
+        interval: String,
+    },
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    Remove {
+        name: String,
+    },
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("HEADROOM_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("headroom: cannot start: {e}");
+            std::process::exit(1);
+        }
+    };
+    if let Err(error) = runtime.block_on(run(cli)) {
+        eprintln!("headroom: {error:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let data_dir = cli.data_dir.unwrap_or_else(headroom_core::default_data_dir);
+    match cli.command {
+        Command::Sim { scenario, port } => Ok(headroom_sim::run_cli(&scenario, port).await?),
+        Command::Demo { once } => run_demo(&data_dir, once).await,
+        command => {
+            let store = Arc::new(Store::open(&data_dir)?);
+            let credentials = Arc::new(Credentials::new());
+            match command {
+                Command::Sources { command } => sources(&store, &credentials, command),
+                Command::Poll { once } => poll(store, credentials, once).await,
+                Command::Status { json } => print_status(&store, json),
+                Command::Sim { .. } | Command::Demo { .. } => unreachable!("handled above"),
+            }
+        }
+    }
+}
+
+fn sources(store: &Store, credentials: &Credentials, command: SourcesCommand) -> Result<()> {
+    match command {
+        SourcesCommand::Add {
+            kind,
+            name,
+            base_url,
+            key_env,
+            key_stdin,
+            management_key_env,
+            interval,
+        } => {
+            let key = if key_stdin {
+                let mut key = String::new();
+                std::io::stdin()
+                    .read_to_string(&mut key)
+                    .context("cannot read the key from standard input")?;
+                Some(key)
+            } else {
+                None
+            };
+            if key.is_none() && key_env.is_none() && management_key_env.is_none() {
+                bail!("give the key with --key-env VAR (an environment variable) or --key-stdin (stored in the OS keychain)");
+            }
+            let base_url = match base_url {
+                Some(url) => url,
+                None => headroom_core::source::provider(&kind)
+                    .map(|p| p.default_base_url.to_string())
+                    .unwrap_or_default(),
+            };
+            let row = config::add_source(
+                store,
+                credentials,
+                &AddSourceRequest {
+                    kind,
+                    name,
+                    base_url,
+                    key,
+                    key_env,
+                    management_key: None,
+                    management_key_env,
+                    interval,
+                },
+            )?;
+            println!(
+                "Added {} ({}, polled every {}s). Run `headroom poll --once` to read it now.",
+                row.name, row.kind, row.interval_secs
+            );
+            Ok(())
+        }
+        SourcesCommand::List { json } => {
+            let views: Vec<SourceView> =
+                store.list_sources()?.iter().map(SourceView::from).collect();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&views)?);
+            } else if views.is_empty() {
+                println!("No sources yet. Add one with `headroom sources add openrouter --name NAME --key-env VAR`.");
+            } else {
+                for v in views {
+                    println!(
+                        "{:<20} {:<12} {:<32} key: {:<28} every {}s",
+                        v.name, v.kind, v.base_url, v.key_ref, v.interval_secs
+                    );
+                }
+            }
+            Ok(())
+        }
+        SourcesCommand::Remove { name } => {
+            config::remove_source(store, credentials, &name)?;
+            println!("Removed {name} and its history.");
+            Ok(())
+        }
+    }
+}
+
+async fn poll(store: Arc<Store>, credentials: Arc<Credentials>, once: bool) -> Result<()> {
+    if store.list_sources()?.is_empty() {
+        bail!("there are no sources to poll; add one with `headroom sources add`");
+    }
+    let poller = Arc::new(Poller::new(store, credentials));
+    if once {
+        for report in poller.poll_all_once().await? {
+            if report.ok() {
+                println!("{}: ok, {} meter(s) read", report.source, report.readings);
+            } else {
+                println!("{}: failed: {}", report.source, report.failures.join("; "));
+            }
+        }
+        return Ok(());
+    }
+    let mut updates = poller.subscribe();
+    let _schedule = Schedule::start(Arc::clone(&poller))?;
+    eprintln!("Polling every source on its interval. Press Ctrl-C to stop.");
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+            update = updates.recv() => if let Ok(report) = update {
+                let when = chrono::Local::now().format("%H:%M:%S");
+                if report.ok() {
+                    println!("{when} {}: ok, {} meter(s) read", report.source, report.readings);
+                } else {
+                    println!("{when} {}: failed: {}", report.source, report.failures.join("; "));
+                }
+            },
+        }
+    }
+}
+
+fn print_status(store: &Store, json: bool) -> Result<()> {
+    let rows: Vec<MeterStatus> = status::meter_statuses(store)?
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    if rows.is_empty() {
+        println!("No sources yet. Add one with `headroom sources add openrouter --name NAME --key-env VAR`, or try `headroom demo`.");
+        return Ok(());
+    }
+    println!(
+        "{:<14} {:<18} {:>14} {:>14} {:<10} {:<20} PROBLEM",
+        "SOURCE", "METER", "REMAINING", "LIMIT", "STATE", "LAST POLL"
+    );
+    for row in rows {
+        let unit = row.unit.as_deref().unwrap_or("");
+        let amount = |d: Option<headroom_core::Decimal>| {
+            d.map(|d| money::format_amount(d, unit))
+                .unwrap_or_else(|| "-".into())
+        };
+        let last_poll = row
+            .last_poll
+            .map(|t| {
+                t.with_timezone(&chrono::Local)
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string()
+            })
+            .unwrap_or_else(|| "never".into());
+        println!(
+            "{:<14} {:<18} {:>14} {:>14} {:<10} {:<20} {}",
+            row.source,
+            row.meter_label.as_deref().unwrap_or("-"),
+            amount(row.remaining),
+            amount(row.limit),
+            row.state.as_str(),
+            last_poll,
+            row.last_error.as_deref().unwrap_or("")
+        );
+    }
+    Ok(())
+}
+
+async fn run_demo(data_dir: &std::path::Path, once: bool) -> Result<()> {
+    let dir = demo::data_dir(data_dir);
+    demo::reset_data_dir(&dir)?;
+    let store = Arc::new(Store::open(&dir)?);
+    let credentials = Arc::new(Credentials::new());
+    let sim = demo::start(&store, &credentials, 0).await?;
+    eprintln!(
+        "Demo simulator at {}; data in {}",
+        sim.base_url(),
+        dir.display()
+    );
+    let poller = Arc::new(Poller::new(Arc::clone(&store), credentials));
+    poller.poll_all_once().await?;
+    print_status(&store, false)?;
+    if once {
+        sim.shutdown().await;
+        return Ok(());
+    }
+    let mut updates = poller.subscribe();
+    let _schedule = Schedule::start(Arc::clone(&poller))?;
+    eprintln!(
+        "Polling every {}s. Press Ctrl-C to stop.",
+        demo::POLL_INTERVAL_SECS
+    );
+    let mut seen = 0usize;
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break,
+            update = updates.recv() => if update.is_ok() {
+                seen += 1;
+                // One table per round of polls, not one per source.
+                if seen % store.list_sources()?.len().max(1) == 0 {
+                    println!();
+                    print_status(&store, false)?;
+                }
+            },
+        }
+    }
+    sim.shutdown().await;
+    Ok(())
+}

@@ -1,0 +1,21 @@
+//! Headroom's engine. Everything testable lives here; nothing here knows about Tauri.
+
+pub mod chart;
+pub mod config;
+pub mod credentials;
+pub mod demo;
+pub mod money;
+pub mod scheduler;
+pub mod session;
+pub mod source;
+pub mod status;
+pub mod store;
+
+pub use rust_decimal::Decimal;
+
+/// Where Headroom keeps its database when no `--data-dir` or `HEADROOM_DATA_DIR` is given.
+pub fn default_data_dir() -> std::path::PathBuf {
+    dirs::data_dir()
+        .unwrap_or_else(std::env::temp_dir)
+        .join("headroom")
+}

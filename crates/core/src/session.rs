@@ -1,0 +1,249 @@
+//! What the desktop app is showing: the person's own sources, or the built-in demo. It owns the
+//! store, the polling schedule and the demo simulator, so the app shell stays a thin adapter.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Serialize;
+use tokio::sync::{broadcast, Mutex};
+use tokio::task::JoinHandle;
+
+use crate::config::{self, AddSourceRequest, ConfigError};
+use crate::credentials::Credentials;
+use crate::demo::{self, DemoError};
+use crate::scheduler::{Poller, Schedule};
+use crate::source::{ProviderKind, PROVIDERS};
+use crate::status::{self, MeterCard, MeterDetail, SourceView};
+use crate::store::{Store, StoreError};
+
+/// Once a person leaves the demo, it no longer opens by itself.
+const DEMO_DISMISSED_MARKER: &str = "demo-dismissed";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Nothing configured and not in the demo: the app says what to do next.
+    Empty,
+    Configured,
+    Demo,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppState {
+    pub mode: Mode,
+    pub data_dir: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Demo(#[from] DemoError),
+}
+
+impl SessionError {
+    /// A stable code for the UI to branch on; the message is for people.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SessionError::Store(StoreError::NotFound(_)) => "not_found",
+            SessionError::Store(_) => "store",
+            SessionError::Config(ConfigError::Invalid(_)) => "invalid",
+            SessionError::Config(ConfigError::Credential(_)) => "credential",
+            SessionError::Config(ConfigError::Store(_)) => "store",
+            SessionError::Demo(_) => "demo",
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, SessionError>;
+
+struct Active {
+    mode: Mode,
+    store: Arc<Store>,
+    schedule: Option<Schedule>,
+    sim: Option<headroom_sim::Sim>,
+    forward: Option<JoinHandle<()>>,
+}
+
+pub struct Session {
+    data_dir: PathBuf,
+    credentials: Arc<Credentials>,
+    demo_port: u16,
+    active: Mutex<Active>,
+    updates: broadcast::Sender<()>,
+}
+
+impl Session {
+    /// Opens the person's data and starts polling it; with nothing configured (and the demo not
+    /// dismissed before) it opens the demo instead. Must run inside a tokio runtime.
+    pub async fn open(data_dir: &Path, demo_port: u16) -> Result<Self> {
+        let store = Arc::new(Store::open(data_dir)?);
+        let (updates, _) = broadcast::channel(64);
+        let session = Self {
+            data_dir: data_dir.to_path_buf(),
+            credentials: Arc::new(Credentials::new()),
+            demo_port,
+            active: Mutex::new(Active {
+                mode: Mode::Empty,
+                store,
+                schedule: None,
+                sim: None,
+                forward: None,
+            }),
+            updates,
+        };
+        let has_sources = !session.active.lock().await.store.list_sources()?.is_empty();
+        if has_sources {
+            session.activate_own().await?;
+        } else if !data_dir.join(DEMO_DISMISSED_MARKER).exists() {
+            session.start_demo().await?;
+        }
+        Ok(session)
+    }
+
+    /// Fires after every poll that landed, whichever mode is showing.
+    pub fn subscribe(&self) -> broadcast::Receiver<()> {
+        self.updates.subscribe()
+    }
+
+    pub async fn state(&self) -> AppState {
+        AppState {
+            mode: self.active.lock().await.mode,
+            data_dir: self.data_dir.display().to_string(),
+        }
+    }
+
+    pub async fn cards(&self) -> Result<Vec<MeterCard>> {
+        let store = self.store().await;
+        Ok(tokio::task::spawn_blocking(move || status::cards(&store))
+            .await
+            .unwrap_or_else(|e| Err(StoreError::Conflict(e.to_string())))?)
+    }
+
+    pub async fn meter_detail(&self, meter_id: i64) -> Result<MeterDetail> {
+        Ok(status::meter_detail(&*self.store().await, meter_id)?)
+    }
+
+    pub async fn sources(&self) -> Result<Vec<SourceView>> {
+        Ok(self
+            .store()
+            .await
+            .list_sources()?
+            .iter()
+            .map(SourceView::from)
+            .collect())
+    }
+
+    pub fn provider_kinds(&self) -> &'static [ProviderKind] {
+        PROVIDERS
+    }
+
+    /// Adds one of the person's sources and polls it at once. Adding a source leaves the demo.
+    pub async fn add_source(&self, request: AddSourceRequest) -> Result<SourceView> {
+        if self.active.lock().await.mode == Mode::Demo {
+            self.stop_demo().await?;
+        }
+        let active = self.active.lock().await;
+        let row = config::add_source(&active.store, &self.credentials, &request)?;
+        if active.schedule.is_none() {
+            drop(active);
+            self.activate_own().await?;
+        } else if let Some(schedule) = &active.schedule {
+            schedule.watch(row.id);
+        }
+        Ok(SourceView::from(&row))
+    }
+
+    pub async fn remove_source(&self, name: &str) -> Result<()> {
+        let mut active = self.active.lock().await;
+        let row = active.store.source_by_name(name)?;
+        config::remove_source(&active.store, &self.credentials, name)?;
+        if let (Some(schedule), Some(row)) = (&active.schedule, row) {
+            schedule.unwatch(row.id);
+        }
+        if active.mode == Mode::Configured && active.store.list_sources()?.is_empty() {
+            active.mode = Mode::Empty;
+        }
+        drop(active);
+        let _ = self.updates.send(());
+        Ok(())
+    }
+
+    /// Shows the demo: a fresh simulator and 30 days of history in the demo's own directory.
+    pub async fn start_demo(&self) -> Result<AppState> {
+        let mut active = self.active.lock().await;
+        if active.mode != Mode::Demo {
+            let dir = demo::data_dir(&self.data_dir);
+            demo::reset_data_dir(&dir)?;
+            let store = Arc::new(Store::open(&dir)?);
+            let sim = demo::start(&store, &self.credentials, self.demo_port).await?;
+            self.replace(&mut active, Mode::Demo, store)?;
+            active.sim = Some(sim);
+            let _ = std::fs::remove_file(self.data_dir.join(DEMO_DISMISSED_MARKER));
+        }
+        drop(active);
+        Ok(self.state().await)
+    }
+
+    /// Leaves the demo for the person's own data, and remembers not to open it by itself again.
+    pub async fn stop_demo(&self) -> Result<AppState> {
+        if self.active.lock().await.mode == Mode::Demo {
+            let _ = std::fs::write(self.data_dir.join(DEMO_DISMISSED_MARKER), b"");
+            self.activate_own().await?;
+        }
+        Ok(self.state().await)
+    }
+
+    async fn activate_own(&self) -> Result<()> {
+        let store = Arc::new(Store::open(&self.data_dir)?);
+        let mode = if store.list_sources()?.is_empty() {
+            Mode::Empty
+        } else {
+            Mode::Configured
+        };
+        let mut active = self.active.lock().await;
+        self.replace(&mut active, mode, store)
+    }
+
+    /// Swaps what is showing: stops the old polling and simulator, starts polling the new store.
+    fn replace(&self, active: &mut Active, mode: Mode, store: Arc<Store>) -> Result<()> {
+        if let Some(schedule) = active.schedule.take() {
+            schedule.stop_all();
+        }
+        if let Some(forward) = active.forward.take() {
+            forward.abort();
+        }
+        if let Some(sim) = active.sim.take() {
+            tokio::spawn(sim.shutdown());
+        }
+        let poller = Arc::new(Poller::new(
+            Arc::clone(&store),
+            Arc::clone(&self.credentials),
+        ));
+        let mut reports = poller.subscribe();
+        let updates = self.updates.clone();
+        active.forward = Some(tokio::spawn(async move {
+            loop {
+                match reports.recv().await {
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                        let _ = updates.send(());
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        }));
+        active.schedule = Some(Schedule::start(poller)?);
+        active.store = store;
+        active.mode = mode;
+        let _ = self.updates.send(());
+        Ok(())
+    }
+
+    async fn store(&self) -> Arc<Store> {
+        Arc::clone(&self.active.lock().await.store)
+    }
+}

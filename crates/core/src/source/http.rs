@@ -1,0 +1,214 @@
+//! The one HTTP runner every source uses. It owns the timeout, the size cap, the auth header and
+//! the redirect rule, so no provider file can forget them.
+
+use std::time::Duration;
+
+use reqwest::redirect::Policy;
+
+/// Larger bodies than this are refused: a balance endpoint never needs more.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Clone)]
+pub struct HttpRunner {
+    client: reqwest::Client,
+    max_body: usize,
+}
+
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error(
+        "could not connect to {url} ({reason}). Is the endpoint running and the base URL right?"
+    )]
+    Connect { url: String, reason: String },
+    #[error("no answer from {url} within {secs} s")]
+    Timeout { url: String, secs: u64 },
+    #[error("the response from {url} is larger than {limit} bytes, so it was not read")]
+    TooLarge { url: String, limit: usize },
+    #[error("{url} is not a valid URL")]
+    BadUrl { url: String },
+    #[error("request to {url} failed: {reason}")]
+    Other { url: String, reason: String },
+}
+
+impl HttpRunner {
+    pub fn new() -> Self {
+        Self::with_limits(TIMEOUT, MAX_BODY_BYTES)
+    }
+
+    pub fn with_limits(timeout: Duration, max_body: usize) -> Self {
+        // A redirect to another host would carry the key with it; stop there instead and let
+        // the caller report the 3xx.
+        let policy = Policy::custom(|attempt| {
+            let same_origin = attempt.previous().first().is_some_and(|first| {
+                first.host_str() == attempt.url().host_str()
+                    && first.port_or_known_default() == attempt.url().port_or_known_default()
+            });
+            if attempt.previous().len() > 5 || !same_origin {
+                attempt.stop()
+            } else {
+                attempt.follow()
+            }
+        });
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .redirect(policy)
+            .user_agent(concat!("headroom/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_else(|_| reqwest::Client::new());
+        Self { client, max_body }
+    }
+
+    /// GET `url` with a bearer key.
+    pub async fn get_bearer(&self, url: &str, key: &str) -> Result<Response, FetchError> {
+        let request = self.client.get(url).bearer_auth(key);
+        self.send(url, request).await
+    }
+
+    async fn send(
+        &self,
+        url: &str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Response, FetchError> {
+        let mut response = request.send().await.map_err(|e| describe(url, &e))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let too_large = || FetchError::TooLarge {
+            url: url.to_string(),
+            limit: self.max_body,
+        };
+        if response
+            .content_length()
+            .is_some_and(|len| len as usize > self.max_body)
+        {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| describe(url, &e))? {
+            if body.len() + chunk.len() > self.max_body {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+impl Default for HttpRunner {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn describe(url: &str, error: &reqwest::Error) -> FetchError {
+    let url = url.to_string();
+    if error.is_timeout() {
+        return FetchError::Timeout {
+            url,
+            secs: TIMEOUT.as_secs(),
+        };
+    }
+    if error.is_builder() {
+        return FetchError::BadUrl { url };
+    }
+    if error.is_connect() {
+        let reason = root_cause(error);
+        let reason = if reason.contains("refused") {
+            "connection refused".to_string()
+        } else {
+            reason
+        };
+        return FetchError::Connect { url, reason };
+    }
+    FetchError::Other {
+        url,
+        reason: root_cause(error),
+    }
+}
+
+fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = error;
+    while let Some(next) = current.source() {
+        current = next;
+    }
+    current.to_string()
+}
+
+/// The first few hundred characters of a body, with every secret and anything that looks like an
+/// API key replaced, so that it can be stored and shown.
+pub fn redacted_excerpt(body: &[u8], secrets: &[&str]) -> String {
+    const MAX_CHARS: usize = 600;
+    let mut text: String = String::from_utf8_lossy(body)
+        .chars()
+        .take(MAX_CHARS)
+        .collect();
+    for secret in secrets {
+        if !secret.is_empty() {
+            text = text.replace(secret, "[redacted]");
+        }
+    }
+    redact_key_like(&text)
+}
+
+/// Masks tokens shaped like provider keys (`sk-…`, `Bearer …`) that we were not told about.
+fn redact_key_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(pos) = rest.find("sk-").or_else(|| rest.find("Bearer ")) {
+        let (before, from) = rest.split_at(pos);
+        out.push_str(before);
+        let prefix_len = if from.starts_with("Bearer ") { 7 } else { 3 };
+        let token_len = from[prefix_len..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'))
+            .unwrap_or(from.len() - prefix_len);
+        if token_len >= 8 {
+            out.push_str(&from[..prefix_len]);
+            out.push_str("[redacted]");
+        } else {
+            out.push_str(&from[..prefix_len + token_len]);
+        }
+        rest = &from[prefix_len + token_len..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpts_never_carry_keys() {
+        let body = br#"{"error":"key sk-or-v1-abcdef123456 is bad","echo":"my-secret-value"}"#;
+        let excerpt = redacted_excerpt(body, &["my-secret-value"]);
+        assert!(!excerpt.contains("abcdef123456"), "{excerpt}");
+        assert!(!excerpt.contains("my-secret-value"), "{excerpt}");
+        assert!(excerpt.contains("sk-[redacted]"), "{excerpt}");
+        assert_eq!(redacted_excerpt(b"task-list", &[]), "task-list");
+    }
+}
+
+impl HttpRunner {
+    /// POST a JSON body with a bearer key.
+    pub async fn post_json_bearer(
+        &self,
+        url: &str,
+        key: &str,
+        body: &serde_json::Value,
+    ) -> Result<Response, FetchError> {
+        let request = self.client.post(url).bearer_auth(key).json(body);
+        self.send(url, request).await
+    }
+}

@@ -1,0 +1,188 @@
+//! Sources: one file per provider behind the [`Source`] trait, plus the shared HTTP runner.
+//!
+//! A source only builds requests and parses responses. It never stores, schedules or alerts.
+
+pub mod http;
+pub mod openrouter;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+pub use http::{FetchError, HttpRunner, Response};
+
+/// What kind of quantity a meter is; it decides how the meter behaves over time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MeterKind {
+    /// Prepaid money: falls with use, jumps up on a top-up.
+    Balance,
+    /// A cap per cycle that resets.
+    Budget,
+    /// A rate-limit window from response headers.
+    Window,
+}
+
+impl MeterKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MeterKind::Balance => "balance",
+            MeterKind::Budget => "budget",
+            MeterKind::Window => "window",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "balance" => Some(MeterKind::Balance),
+            "budget" => Some(MeterKind::Budget),
+            "window" => Some(MeterKind::Window),
+            _ => None,
+        }
+    }
+}
+
+/// Identity and presentation of one meter a source reports.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MeterSpec {
+    pub name: String,
+    pub label: String,
+    pub kind: MeterKind,
+    pub unit: String,
+}
+
+/// One observation of one meter.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reading {
+    pub meter: MeterSpec,
+    pub remaining: Decimal,
+    pub limit: Option<Decimal>,
+    pub used: Option<Decimal>,
+    /// A named cycle (`daily`, `weekly`, `monthly`) when the provider gives no instant.
+    pub reset: Option<String>,
+    pub reset_at: Option<DateTime<Utc>>,
+}
+
+/// A failed request during a poll, already put in words.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PollFailure {
+    pub endpoint: String,
+    pub status: Option<u16>,
+    pub message: String,
+    /// The start of the response body with secrets removed.
+    pub excerpt: String,
+}
+
+/// Everything one poll of one source produced. A poll can partly succeed.
+#[derive(Debug, Default)]
+pub struct PollOutcome {
+    pub readings: Vec<Reading>,
+    pub failures: Vec<PollFailure>,
+}
+
+/// Keys a source may present. Resolved just before each poll and dropped right after.
+#[derive(Clone, Default)]
+pub struct Keys {
+    pub key: Option<String>,
+    pub management_key: Option<String>,
+}
+
+impl Keys {
+    /// Every secret, so that excerpts and messages can be scrubbed of them.
+    pub fn secrets(&self) -> Vec<&str> {
+        [self.key.as_deref(), self.management_key.as_deref()]
+            .into_iter()
+            .flatten()
+            .filter(|k| !k.is_empty())
+            .collect()
+    }
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keys([redacted])")
+    }
+}
+
+#[async_trait]
+pub trait Source: Send + Sync {
+    /// Reads every meter this source can see.
+    async fn poll(&self, http: &HttpRunner, keys: &Keys) -> PollOutcome;
+}
+
+/// A provider Headroom knows how to read.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderKind {
+    pub kind: &'static str,
+    pub label: &'static str,
+    pub default_base_url: &'static str,
+}
+
+pub const PROVIDERS: &[ProviderKind] = &[ProviderKind {
+    kind: "openrouter",
+    label: "OpenRouter",
+    default_base_url: "https://openrouter.ai",
+}];
+
+pub fn provider(kind: &str) -> Option<&'static ProviderKind> {
+    PROVIDERS.iter().find(|p| p.kind == kind)
+}
+
+/// Builds the source for a configured provider.
+pub fn build(kind: &str, base_url: &str) -> Option<Box<dyn Source>> {
+    match kind {
+        "openrouter" => Some(Box::new(openrouter::OpenRouter::new(base_url))),
+        _ => None,
+    }
+}
+
+/// Puts a non-2xx answer in words: what the status means for a person, plus the provider's own
+/// message when its error envelope has one.
+pub fn status_failure(
+    provider_label: &str,
+    endpoint: &str,
+    response: &Response,
+    secrets: &[&str],
+) -> PollFailure {
+    let provider_says = serde_json::from_slice::<serde_json::Value>(&response.body)
+        .ok()
+        .and_then(|v| {
+            v.pointer("/error/message")
+                .or_else(|| v.pointer("/message"))
+                .or_else(|| v.pointer("/error"))
+                .and_then(|m| m.as_str().map(str::to_string))
+        });
+    let meaning = match response.status {
+        401 => "the key was rejected; check that it is the right key",
+        402 => "payment required: the credits or budget behind this key are used up",
+        403 => "access refused for this key",
+        404 => "the endpoint was not found; check the base URL",
+        429 => "too many requests, or a quota is used up",
+        500..=599 => "the provider had a server error",
+        300..=399 => "redirected elsewhere; Headroom does not send keys to another host",
+        _ => "unexpected answer",
+    };
+    let mut message = format!("{provider_label} answered {} ({meaning})", response.status);
+    if let Some(said) = provider_says {
+        message.push_str(": ");
+        message.push_str(&http::redacted_excerpt(said.as_bytes(), secrets));
+    }
+    PollFailure {
+        endpoint: endpoint.to_string(),
+        status: Some(response.status),
+        message,
+        excerpt: http::redacted_excerpt(&response.body, secrets),
+    }
+}
+
+/// A transport failure (no HTTP status) in the same shape as a status failure.
+pub fn fetch_failure(endpoint: &str, error: &FetchError, secrets: &[&str]) -> PollFailure {
+    PollFailure {
+        endpoint: endpoint.to_string(),
+        status: None,
+        message: http::redacted_excerpt(error.to_string().as_bytes(), secrets),
+        excerpt: String::new(),
+    }
+}

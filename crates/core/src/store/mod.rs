@@ -1,0 +1,130 @@
+//! The local SQLite store: one module per table, each with its own migration.
+
+pub mod events;
+pub mod meters;
+pub mod readings;
+pub mod sources;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use chrono::{DateTime, TimeZone, Utc};
+use rusqlite::Connection;
+
+pub use events::EventRow;
+pub use meters::MeterRow;
+pub use readings::ReadingRow;
+pub use sources::{NewSource, SourceRow};
+
+pub const DB_FILE: &str = "headroom.sqlite";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the database at {path}: {reason}")]
+    Open { path: PathBuf, reason: String },
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    NotFound(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Migrations in the order they were written; a database records how many it has applied in
+/// `PRAGMA user_version`, so each runs once.
+const MIGRATIONS: &[&str] = &[sources::V1, meters::V1, readings::V1, events::V1];
+
+pub struct Store {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database in `data_dir`.
+    pub fn open(data_dir: &Path) -> Result<Self> {
+        let open_err = |reason: String| StoreError::Open {
+            path: data_dir.join(DB_FILE),
+            reason,
+        };
+        std::fs::create_dir_all(data_dir).map_err(|e| open_err(e.to_string()))?;
+        let path = data_dir.join(DB_FILE);
+        let conn = Connection::open(&path).map_err(|e| open_err(e.to_string()))?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(|e| open_err(format!("{e} (is it a Headroom database?)")))?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        migrate(&conn).map_err(|e| open_err(e.to_string()))?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+            path,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves the connection itself intact.
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    let applied: usize = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        let tx = conn.unchecked_transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+pub(crate) fn to_millis(ts: DateTime<Utc>) -> i64 {
+    ts.timestamp_millis()
+}
+
+pub(crate) fn from_millis(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reopening_keeps_data_and_does_not_rerun_migrations() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path()).unwrap();
+            store.add_source(&sources::tests::sample("x")).unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.list_sources().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_database_gives_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(DB_FILE),
+            b"this is not sqlite at all, just text....",
+        )
+        .unwrap();
+        let err = Store::open(dir.path())
+            .err()
+            .expect("must fail")
+            .to_string();
+        assert!(err.contains("cannot open the database"), "{err}");
+        // The file is left as it was for the person to inspect.
+        assert!(std::fs::read(dir.path().join(DB_FILE))
+            .unwrap()
+            .starts_with(b"this is not"));
+    }
+}

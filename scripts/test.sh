@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every check and test: formatting, lints, the Rust workspace's tests, the UI's linter and
+# tests, and the end-to-end test of the real app in a real (virtual) window.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh --test
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/headroom-target}"
+export PATH="$HOME/.cargo/bin:$PATH"
+step() { printf '\n==> %s\n' "$*"; }
+
+step "UI: build, lint, type-check, unit tests"
+npm --prefix ui run build --silent
+npm --prefix ui run lint --silent
+npm --prefix ui run check --silent
+npm --prefix ui test --silent
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+step "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+step "core has no Tauri or WebKit dependency"
+if cargo tree -p headroom-core --locked --prefix none | grep -Ei '^(tauri|webkit|wry)'; then
+  echo "crates/core must not depend on tauri/webkit" >&2
+  exit 1
+fi
+step "cargo test (workspace)"
+cargo test --workspace --locked
+
+step "end-to-end: the real app under Xvfb through tauri-driver"
+cargo build -p headroom-app -p headroom-cli --locked
+xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- timeout 600 bash tests/e2e/run.sh

@@ -1,0 +1,66 @@
+//! The desktop shell: window, commands and events. Commands are one-line adapters over
+//! `headroom_core::session::Session`; nothing here knows about providers.
+
+mod commands;
+
+use std::sync::Arc;
+
+use headroom_core::session::Session;
+use tauri::{Emitter, Manager};
+
+/// Emitted after every poll that landed, so the UI refetches without a refresh button.
+pub const UPDATED_EVENT: &str = "headroom://updated";
+
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("HEADROOM_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .init();
+    let data_dir = std::env::var_os("HEADROOM_DATA_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(headroom_core::default_data_dir);
+    // Tests pin the demo simulator's port so that they can read what it serves.
+    let demo_port = std::env::var("HEADROOM_DEMO_PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+
+    let result = tauri::Builder::default()
+        .setup(move |app| {
+            let session = tauri::async_runtime::block_on(Session::open(&data_dir, demo_port))?;
+            let session = Arc::new(session);
+            let mut updates = session.subscribe();
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                use tokio::sync::broadcast::error::RecvError;
+                loop {
+                    match updates.recv().await {
+                        Ok(()) | Err(RecvError::Lagged(_)) => {
+                            let _ = handle.emit(UPDATED_EVENT, ());
+                        }
+                        Err(RecvError::Closed) => return,
+                    }
+                }
+            });
+            app.manage(session);
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app_state,
+            commands::list_cards,
+            commands::meter_detail,
+            commands::list_sources,
+            commands::provider_kinds,
+            commands::add_source,
+            commands::remove_source,
+            commands::start_demo,
+            commands::stop_demo,
+        ])
+        .run(tauri::generate_context!());
+    if let Err(error) = result {
+        eprintln!("Headroom could not start: {error}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs the end-to-end tests against the real app binary. Needs DISPLAY (scripts/test.sh wraps it
+# in xvfb-run and dbus-run-session) and a debug build of headroom-app and the headroom CLI.
+set -euo pipefail
+cd "$(dirname "$0")"
+target="${CARGO_TARGET_DIR:-../../target}"
+export HEADROOM_APP="${HEADROOM_APP:-$(realpath "$target/debug/headroom-app")}"
+export HEADROOM_CLI="${HEADROOM_CLI:-$(realpath "$target/debug/headroom")}"
+export HEADROOM_DATA_DIR="$(mktemp -d)"
+export HEADROOM_DEMO_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+export HEADROOM_SCREENSHOT_DIR="${HEADROOM_SCREENSHOT_DIR:-$(mktemp -d)}"
+: "${DISPLAY:?no DISPLAY: run this under xvfb-run (see scripts/test.sh)}"
+
+tauri-driver --port 4444 --native-port 4445 >"$HEADROOM_DATA_DIR/../tauri-driver.log" 2>&1 &
+driver=$!
+trap 'kill $driver 2>/dev/null || true; rm -rf "$HEADROOM_DATA_DIR"' EXIT
+for _ in $(seq 1 50); do
+  (exec 3<>/dev/tcp/127.0.0.1/4444) 2>/dev/null && break
+  sleep 0.2
+done
+node --test --test-reporter=spec ./*.test.mjs
+echo "screenshots: $HEADROOM_SCREENSHOT_DIR"
