@@ -317,7 +317,7 @@ async fn run_demo(data_dir: &std::path::Path, once: bool) -> Result<()> {
             update = updates.recv() => if update.is_ok() {
                 seen += 1;
                 // One table per round of polls, not one per source.
-                if seen % store.list_sources()?.len().max(1) == 0 {
+                if seen.is_multiple_of(store.list_sources()?.len().max(1)) {
                     println!();
                     print_status(&store, false)?;
                 }

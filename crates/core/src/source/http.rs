@@ -73,6 +73,17 @@ impl HttpRunner {
         self.send(url, request).await
     }
 
+    /// POST a JSON body with a bearer key.
+    pub async fn post_json_bearer(
+        &self,
+        url: &str,
+        key: &str,
+        body: &serde_json::Value,
+    ) -> Result<Response, FetchError> {
+        let request = self.client.post(url).bearer_auth(key).json(body);
+        self.send(url, request).await
+    }
+
     async fn send(
         &self,
         url: &str,
@@ -197,18 +208,5 @@ mod tests {
         assert!(!excerpt.contains("my-secret-value"), "{excerpt}");
         assert!(excerpt.contains("sk-[redacted]"), "{excerpt}");
         assert_eq!(redacted_excerpt(b"task-list", &[]), "task-list");
-    }
-}
-
-impl HttpRunner {
-    /// POST a JSON body with a bearer key.
-    pub async fn post_json_bearer(
-        &self,
-        url: &str,
-        key: &str,
-        body: &serde_json::Value,
-    ) -> Result<Response, FetchError> {
-        let request = self.client.post(url).bearer_auth(key).json(body);
-        self.send(url, request).await
     }
 }
