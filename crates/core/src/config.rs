@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use serde::Deserialize;
+use ts_rs::TS;
 
 use crate::credentials::{CredentialError, Credentials};
 use crate::source;
@@ -33,8 +34,9 @@ impl KeyInput {
 }
 
 /// The app's "add a source" form, also built by the CLI.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/lib/bindings/")]
 pub struct AddSourceRequest {
     pub kind: String,
     pub name: String,

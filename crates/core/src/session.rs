@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use tokio::sync::{broadcast, Mutex};
 use tokio::task::JoinHandle;
+use ts_rs::TS;
 
 use crate::config::{self, AddSourceRequest, ConfigError};
 use crate::credentials::Credentials;
@@ -19,8 +20,9 @@ use crate::store::{Store, StoreError};
 /// Once a person leaves the demo, it no longer opens by itself.
 const DEMO_DISMISSED_MARKER: &str = "demo-dismissed";
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(export, export_to = "../../../ui/src/lib/bindings/")]
 pub enum Mode {
     /// Nothing configured and not in the demo: the app says what to do next.
     Empty,
@@ -28,8 +30,9 @@ pub enum Mode {
     Demo,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/lib/bindings/")]
 pub struct AppState {
     pub mode: Mode,
     pub data_dir: String,

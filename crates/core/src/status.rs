@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde::Serialize;
+use ts_rs::TS;
 
 use crate::chart::{self, Point, Tone};
 use crate::credentials::Credentials;
@@ -15,8 +16,9 @@ use crate::store::{MeterRow, ReadingRow, SourceRow, Store, StoreError};
 pub const LOW_FRACTION: f64 = 0.15;
 const HISTORY_DAYS: i64 = 30;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, PartialOrd, Ord, TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(export, export_to = "../../../ui/src/lib/bindings/")]
 pub enum MeterState {
     Exhausted,
     Failing,
@@ -168,9 +170,11 @@ fn thin(points: Vec<Point>, max: usize) -> Vec<Point> {
 }
 
 /// A dashboard card: the status in the UI's field names, with its sparkline.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/lib/bindings/")]
 pub struct MeterCard {
+    #[ts(type = "number | null")]
     pub meter_id: Option<i64>,
     pub source: String,
     pub provider: String,
@@ -179,7 +183,9 @@ pub struct MeterCard {
     pub meter_label: Option<String>,
     pub kind: Option<String>,
     pub unit: Option<String>,
+    #[ts(type = "string | null")]
     pub remaining: Option<Decimal>,
+    #[ts(type = "string | null")]
     pub limit: Option<Decimal>,
     pub used_pct: Option<f64>,
     pub reset: Option<String>,
@@ -226,8 +232,9 @@ pub fn cards(store: &Store) -> Result<Vec<MeterCard>, StoreError> {
         .collect())
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/lib/bindings/")]
 pub struct EventView {
     pub ts: DateTime<Utc>,
     pub status: Option<u16>,
@@ -236,11 +243,13 @@ pub struct EventView {
     pub excerpt: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/lib/bindings/")]
 pub struct MeterDetail {
     pub card: MeterCard,
     pub chart_svg: String,
+    #[ts(type = "number")]
     pub points: usize,
     pub first_ts: Option<DateTime<Utc>>,
     pub events: Vec<EventView>,
@@ -283,8 +292,9 @@ pub fn meter_detail(store: &Store, meter_id: i64) -> Result<MeterDetail, StoreEr
 }
 
 /// A configured source as the settings page and `sources list` show it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/lib/bindings/")]
 pub struct SourceView {
     pub name: String,
     pub kind: String,
@@ -292,6 +302,7 @@ pub struct SourceView {
     /// Where the key lives, in words; never the key.
     pub key_ref: String,
     pub management_key_ref: Option<String>,
+    #[ts(type = "number")]
     pub interval_secs: u64,
     pub last_poll: Option<DateTime<Utc>>,
     pub last_error: Option<String>,

@@ -6,6 +6,8 @@ import {
   formatUsedPct,
   intervalLabel,
   localDateTime,
+  meterTitle,
+  pickLocale,
   readingsLabel,
   relativeTime,
   resetLabel,
@@ -29,6 +31,7 @@ function card(over: Partial<MeterCard>): MeterCard {
     limit: "100",
     usedPct: 25.5,
     reset: "monthly",
+    resetAt: null,
     lastPoll: null,
     lastError: null,
     state: "ok",
@@ -62,6 +65,20 @@ describe("money", () => {
 
   it("shows a dash before the first reading", () => {
     expect(formatAmount(null, "USD", en)).toBe("—");
+    expect(formatAmount(null, null, en)).toBe("—");
+  });
+});
+
+describe("locale", () => {
+  it("follows the person's language", () => {
+    expect(pickLocale(["de-DE", "en-US"])).toBe("de-DE");
+    expect(pickLocale(["en_GB.UTF-8"])).toBe("en-GB");
+  });
+
+  it("does not print \"$ 74.50\" because the webview was started under LANG=C", () => {
+    expect(pickLocale(["C"])).toBe("en-US");
+    expect(pickLocale(["POSIX", "C.UTF-8"])).toBe("en-US");
+    expect(pickLocale([])).toBe("en-US");
   });
 });
 
@@ -147,7 +164,18 @@ describe("times", () => {
 describe("reset", () => {
   it("explains when and whether a meter resets", () => {
     expect(resetLabel("monthly", "budget")).toBe("Resets monthly");
+    expect(resetLabel("monthly", "budget", "2025-04-01T00:00:00Z", { locale: "en-US", timeZone: "UTC" })).toBe(
+      "Resets monthly, next Apr 1, 2025, 12:00 AM",
+    );
     expect(resetLabel(null, "balance")).toBe("Prepaid balance — no reset");
+  });
+});
+
+describe("card titles", () => {
+  it("name the meter, or say why there is none yet", () => {
+    expect(meterTitle(card({}))).toBe("Key limit");
+    expect(meterTitle(card({ meterLabel: null, meter: null, state: "pending" }))).toBe("Waiting for the first reading");
+    expect(meterTitle(card({ meterLabel: null, meter: null, state: "failing" }))).toBe("No reading — polling fails");
   });
 });
 
@@ -165,6 +193,14 @@ describe("severity order", () => {
       card({ meterId: 3, source: "c", usedPct: 90 }),
     ]);
     expect(sorted.map((c) => c.source)).toEqual(["c", "a", "b"]);
+  });
+
+  it("places a source that has no meter yet by its state, like any other card", () => {
+    const sorted = sortBySeverity([
+      card({ meterId: 1, state: "ok" }),
+      card({ meterId: null, meter: null, meterLabel: null, state: "failing", source: "broken" }),
+    ]);
+    expect(sorted.map((c) => c.source)).toEqual(["broken", "work"]);
   });
 
   it("does not reorder the caller's array", () => {

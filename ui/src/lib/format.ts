@@ -2,7 +2,7 @@
 // unit-tested without a window. `locale`/`timeZone` default to the person's own settings;
 // tests pin them.
 
-import type { MeterCard, MeterKind, MeterState } from "./types";
+import type { MeterCard, MeterState } from "./types";
 
 export interface LocaleOptions {
   locale?: string;
@@ -10,6 +10,35 @@ export interface LocaleOptions {
 }
 
 const CURRENCY_CODE = /^[A-Z]{3}$/;
+const FALLBACK_LOCALE = "en-US";
+
+/**
+ * The person's first usable language. A webview started under LANG=C reports "C", which ICU
+ * turns into en-US-u-va-posix and prints "$ 74.50"; that is nobody's preference, so it is skipped.
+ */
+export function pickLocale(candidates: readonly string[]): string {
+  for (const raw of candidates) {
+    if (!raw || /^(c|posix)([._@-].*)?$/i.test(raw)) continue;
+    try {
+      const [canonical] = Intl.getCanonicalLocales(raw.replace(/_/g, "-").replace(/\..*$/, ""));
+      if (canonical && Intl.NumberFormat.supportedLocalesOf([canonical]).length > 0) return canonical;
+    } catch {
+      // Not a BCP 47 tag; try the next one.
+    }
+  }
+  return FALLBACK_LOCALE;
+}
+
+let systemLocale: string | null = null;
+
+function localeOf(opts: LocaleOptions): string {
+  if (opts.locale) return opts.locale;
+  if (systemLocale === null) {
+    const nav = typeof navigator === "undefined" ? undefined : navigator;
+    systemLocale = pickLocale(nav ? (nav.languages?.length ? nav.languages : [nav.language]) : []);
+  }
+  return systemLocale;
+}
 
 let knownCurrencies: Set<string> | null = null;
 
@@ -35,8 +64,8 @@ function cached(key: string, make: () => Intl.NumberFormat): Intl.NumberFormat {
   return f;
 }
 
-function currencyFormatter(currency: string, locale?: string): Intl.NumberFormat {
-  return cached(`c|${locale ?? ""}|${currency}`, () => {
+function currencyFormatter(currency: string, locale: string): Intl.NumberFormat {
+  return cached(`c|${locale}|${currency}`, () => {
     // The narrow symbol reads best ("¥12.30", not "CN¥12.30"), but a bare "$" must mean US
     // dollars: for CAD, AUD and friends keep the qualified symbol ("CA$").
     const narrow = new Intl.NumberFormat(locale, {
@@ -52,8 +81,8 @@ function currencyFormatter(currency: string, locale?: string): Intl.NumberFormat
   });
 }
 
-function plainFormatter(locale?: string): Intl.NumberFormat {
-  return cached(`n|${locale ?? ""}`, () =>
+function plainFormatter(locale: string): Intl.NumberFormat {
+  return cached(`n|${locale}`, () =>
     new Intl.NumberFormat(locale, { maximumFractionDigits: 2 }),
   );
 }
@@ -78,10 +107,11 @@ const SINGULAR: Record<string, string> = {
  * An amount with its unit as a person reads it: "$74.50", "¥12.30", "¥1,235", "1,234 tokens".
  * `null` (no reading yet) reads "—".
  */
-export function formatAmount(value: string | null, unit: string, opts: LocaleOptions = {}): string {
+export function formatAmount(value: string | null, unit: string | null, opts: LocaleOptions = {}): string {
   if (value === null || !isNumeric(value)) return "—";
-  if (isCurrency(unit)) return formatDecimal(currencyFormatter(unit, opts.locale), value);
-  const n = formatDecimal(plainFormatter(opts.locale), value);
+  if (unit && isCurrency(unit)) return formatDecimal(currencyFormatter(unit, localeOf(opts)), value);
+  const n = formatDecimal(plainFormatter(localeOf(opts)), value);
+  if (!unit) return n;
   const word = Number(value) === 1 ? (SINGULAR[unit] ?? unit) : unit;
   return word ? `${n} ${word}` : n;
 }
@@ -130,7 +160,7 @@ export function localDateTime(iso: string | null, opts: LocaleOptions = {}): str
   if (iso === null) return "";
   const t = Date.parse(iso);
   if (Number.isNaN(t)) return iso;
-  return new Intl.DateTimeFormat(opts.locale, {
+  return new Intl.DateTimeFormat(localeOf(opts), {
     dateStyle: "medium",
     timeStyle: "medium",
     timeZone: opts.timeZone,
@@ -142,7 +172,7 @@ export function localDateShort(iso: string | null, opts: LocaleOptions = {}): st
   if (iso === null) return "";
   const t = Date.parse(iso);
   if (Number.isNaN(t)) return iso;
-  return new Intl.DateTimeFormat(opts.locale, {
+  return new Intl.DateTimeFormat(localeOf(opts), {
     dateStyle: "medium",
     timeStyle: "short",
     timeZone: opts.timeZone,
@@ -187,14 +217,36 @@ export function sortBySeverity<T extends Pick<MeterCard, "state" | "usedPct" | "
       (b.usedPct ?? -1) - (a.usedPct ?? -1) ||
       a.providerLabel.localeCompare(b.providerLabel) ||
       a.source.localeCompare(b.source) ||
-      a.meterLabel.localeCompare(b.meterLabel) ||
-      a.meterId - b.meterId,
+      (a.meterLabel ?? "").localeCompare(b.meterLabel ?? "") ||
+      (a.meterId ?? -1) - (b.meterId ?? -1),
   );
 }
 
-/** "Resets monthly" / "Prepaid balance — no reset" / "Rolling window". */
-export function resetLabel(reset: string | null, kind: MeterKind): string {
-  if (reset) return `Resets ${reset}`;
+/**
+ * A stable identity for a card. A source that has produced no reading yet has no meter, and gets
+ * one card of its own so that its failure is visible.
+ */
+export function cardKey(card: Pick<MeterCard, "meterId" | "source">): string {
+  return card.meterId === null ? `source:${card.source}` : `meter:${card.meterId}`;
+}
+
+/** The card's heading: the meter's name, or what is missing before there is one. */
+export function meterTitle(card: Pick<MeterCard, "meterLabel" | "meter" | "state">): string {
+  if (card.meterLabel) return card.meterLabel;
+  if (card.meter) return card.meter;
+  return card.state === "failing" ? "No reading — polling fails" : "Waiting for the first reading";
+}
+
+/** "Resets monthly, next Apr 1, 2026, 12:00 AM" / "Prepaid balance — no reset". */
+export function resetLabel(
+  reset: string | null,
+  kind: string | null,
+  resetAt: string | null = null,
+  opts: LocaleOptions = {},
+): string {
+  const next = resetAt ? localDateShort(resetAt, opts) : "";
+  if (reset) return next ? `Resets ${reset}, next ${next}` : `Resets ${reset}`;
+  if (next) return `Resets ${next}`;
   if (kind === "balance") return "Prepaid balance — no reset";
   if (kind === "window") return "Rolling rate-limit window";
   return "No reset reported";
@@ -210,7 +262,7 @@ export function intervalLabel(secs: number): string {
 /** "42 readings since Mar 3, 2025, 10:04 AM" / "1 reading" / "No readings yet". */
 export function readingsLabel(points: number, firstTs: string | null, opts: LocaleOptions = {}): string {
   if (points <= 0) return "No readings yet";
-  const count = `${points.toLocaleString(opts.locale)} ${points === 1 ? "reading" : "readings"}`;
+  const count = `${points.toLocaleString(localeOf(opts))} ${points === 1 ? "reading" : "readings"}`;
   return firstTs ? `${count} since ${localDateShort(firstTs, opts)}` : count;
 }
 

@@ -10,17 +10,35 @@ export interface Query<T> {
   readonly loading: boolean;
 }
 
-export function liveQuery<T>(load: () => Promise<T>): Query<T> {
-  const state = $state({ data: null as T | null, error: "", loading: true });
+// Last answers by key, so returning to a screen shows what was there at once instead of a
+// "Loading…" flash, and the fresh answer replaces it a moment later. Keyed by mode too, so the
+// demo's meters never flash up after leaving the demo. A plain Map: nothing renders from it.
+// eslint-disable-next-line svelte/prefer-svelte-reactivity
+const lastAnswers = new Map<string, unknown>();
+
+function fullKey(cacheKey: (() => string) | undefined): string | undefined {
+  return cacheKey ? `${session.app?.mode ?? ""}|${cacheKey()}` : undefined;
+}
+
+export function liveQuery<T>(load: () => Promise<T>, cacheKey?: () => string): Query<T> {
+  const first = fullKey(cacheKey);
+  const initial = first === undefined ? null : ((lastAnswers.get(first) as T | undefined) ?? null);
+  const state = $state<{ data: T | null; error: string; loading: boolean }>({
+    data: initial,
+    error: "",
+    loading: true,
+  });
   let seq = 0;
 
   $effect(() => {
     void session.version;
     const mine = ++seq;
+    const key = fullKey(cacheKey);
     state.loading = true;
     load().then(
       (data) => {
         if (mine !== seq) return;
+        if (key !== undefined) lastAnswers.set(key, data);
         state.data = data;
         state.error = "";
         state.loading = false;

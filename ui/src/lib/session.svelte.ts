@@ -13,8 +13,8 @@ export const session = $state({
   /** Bumped after each poll lands; queries re-run when it changes. */
   version: 0,
   now: Date.now(),
-  /** The meter page last opened, so the dashboard can put focus back on its card. */
-  lastMeterId: null as number | null,
+  /** The card last opened, so the dashboard can put focus back on it. */
+  lastCardKey: null as string | null,
 });
 
 export function dataChanged(): void {

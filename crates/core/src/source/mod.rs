@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
+use ts_rs::TS;
 
 pub use http::{FetchError, HttpRunner, Response};
 
@@ -112,8 +113,9 @@ pub trait Source: Send + Sync {
 }
 
 /// A provider Headroom knows how to read.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/lib/bindings/")]
 pub struct ProviderKind {
     pub kind: &'static str,
     pub label: &'static str,

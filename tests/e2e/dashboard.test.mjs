@@ -1,0 +1,223 @@
+// The dashboard flow in the real window: demo opens by itself → leave it → empty state → demo → cards that match what the
+// simulator says → meter page → back. Driven by tauri-driver (started by run.sh).
+//
+// Env: HEADROOM_APP (app binary), HEADROOM_CLI (headroom CLI binary), HEADROOM_DEMO_PORT (port of
+// the app's in-process demo simulator), HEADROOM_SCREENSHOT_DIR (optional).
+
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { remote } from "webdriverio";
+
+const DRIVER_URL = { protocol: "http", hostname: "127.0.0.1", port: 4444, path: "/" };
+const FIRST_PAINT_MS = 30_000;
+const FIRST_READINGS_MS = 20_000;
+const SETTLE_MS = 15_000;
+const STEP_MS = 10_000;
+
+const demoPort = requireEnv("HEADROOM_DEMO_PORT");
+const simBase = `http://127.0.0.1:${demoPort}`;
+
+/** @type {WebdriverIO.Browser | undefined} */
+let browser;
+/** @type {{provider: string, name: string, key: string, management_key: string | null}[]} */
+let accounts = [];
+
+function requireEnv(name) {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set (tests/e2e/run.sh sets it)`);
+  return value;
+}
+
+const sel = (testid, extra = "") => `[data-testid="${testid}"]${extra}`;
+
+/**
+ * The demo scenario's accounts and keys, as the simulator announces them on its first stdout line.
+ * The keys are deterministic per scenario, so a throwaway simulator tells us the app's demo keys.
+ */
+async function announcedAccounts() {
+  const cli = requireEnv("HEADROOM_CLI");
+  const child = spawn(cli, ["sim", "--scenario", "demo", "--port", "0"], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  try {
+    const lines = createInterface({ input: child.stdout });
+    const first = await Promise.race([
+      new Promise((resolve, reject) => {
+        lines.once("line", resolve);
+        child.once("error", reject);
+        child.once("exit", (code) => reject(new Error(`headroom sim exited (${code}) before announcing itself`)));
+      }),
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error("headroom sim did not announce itself within 15 s")), 15_000),
+      ),
+    ]);
+    lines.close();
+    const announcement = JSON.parse(String(first));
+    assert.ok(Array.isArray(announcement.accounts), `announcement has no accounts: ${first}`);
+    return announcement.accounts;
+  } finally {
+    // Only the first line matters; do not let an open pipe keep the test process alive.
+    child.stdout.destroy();
+    child.kill("SIGTERM");
+    child.unref();
+  }
+}
+
+/** What the app's demo simulator says about a key right now. */
+async function keyInfo(key) {
+  const res = await fetch(`${simBase}/api/v1/key`, {
+    headers: { Authorization: `Bearer ${key}` },
+    signal: AbortSignal.timeout(5_000),
+  });
+  assert.equal(res.status, 200, `GET /api/v1/key answered ${res.status}`);
+  const body = await res.json();
+  return body.data;
+}
+
+/**
+ * "$1,234.50" → 1234.5. Accepts either decimal separator, so the check does not depend on the
+ * locale the webview happens to run in; the dollar sign itself is asserted separately.
+ */
+function parseMoney(text) {
+  const cleaned = text.replace(/[^\d.,-]/g, "");
+  const lastSep = Math.max(cleaned.lastIndexOf("."), cleaned.lastIndexOf(","));
+  const decimals = lastSep === -1 ? "" : cleaned.slice(lastSep + 1);
+  const intPart = (lastSep === -1 ? cleaned : cleaned.slice(0, lastSep)).replace(/[.,]/g, "");
+  const value = Number(decimals.length > 0 && decimals.length <= 2 ? `${intPart}.${decimals}` : `${intPart}${decimals}`);
+  assert.ok(Number.isFinite(value), `could not read an amount from "${text}"`);
+  return value;
+}
+
+async function cardStates() {
+  const cards = await browser.$$(sel("meter-card"));
+  const states = [];
+  for (const card of cards) states.push(await card.getAttribute("data-state"));
+  return states;
+}
+
+async function screenshot(name) {
+  const dir = process.env.HEADROOM_SCREENSHOT_DIR;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  await browser.saveScreenshot(join(dir, name));
+}
+
+describe("dashboard", { timeout: 180_000 }, () => {
+  before(async () => {
+    accounts = await announcedAccounts();
+    browser = await remote({
+      ...DRIVER_URL,
+      logLevel: "warn",
+      connectionRetryTimeout: 60_000,
+      connectionRetryCount: 1,
+      capabilities: { "tauri:options": { application: requireEnv("HEADROOM_APP") } },
+    });
+  });
+
+  after(async () => {
+    if (browser) await browser.deleteSession().catch(() => {});
+  });
+
+  it("opens the demo by itself when nothing is configured", { timeout: FIRST_PAINT_MS }, async () => {
+    await browser.$(sel("demo-banner")).waitForDisplayed({
+      timeout: FIRST_PAINT_MS,
+      timeoutMsg: "with an empty data dir the app did not open the demo",
+    });
+  });
+
+  it("leaving the demo shows the empty state, which offers the demo again", { timeout: 3 * STEP_MS }, async () => {
+    await browser.$(sel("leave-demo")).click();
+    const empty = await browser.$(sel("empty-state"));
+    await empty.waitForDisplayed({ timeout: STEP_MS, timeoutMsg: "leaving the demo did not show the empty state" });
+    assert.match(await empty.getText(), /add a source/i);
+    await browser.$(sel("try-demo")).click();
+    await browser.$(sel("demo-banner")).waitForDisplayed({ timeout: STEP_MS, timeoutMsg: "no demo banner" });
+  });
+
+  it("shows at least three meters with readings", { timeout: FIRST_READINGS_MS + STEP_MS }, async () => {
+    await browser.$(sel("dashboard")).waitForDisplayed({ timeout: STEP_MS });
+    await browser.waitUntil(async () => (await cardStates()).filter((s) => s !== "pending").length >= 3, {
+      timeout: FIRST_READINGS_MS,
+      interval: 500,
+      timeoutMsg: "fewer than three meters had a reading after 20 s",
+    });
+    const sparks = await browser.$$(`${sel("meter-card")} ${sel("card-sparkline")}`);
+    assert.ok(sparks.length >= 3, "cards have no sparklines");
+  });
+
+  it("shows each key's remaining limit as the simulator reports it", { timeout: 60_000 }, async () => {
+    let checked = 0;
+    const seen = { exhausted: false, low: false };
+
+    for (const account of accounts) {
+      const card = await browser.$(`${sel("meter-card")}[data-source="${account.name}"][data-meter="key_limit"]`);
+      if (!(await card.isExisting())) {
+        // Only OpenRouter-style accounts have a key limit; others must not be missing silently.
+        assert.notEqual(account.provider, "openrouter", `no key-limit card for ${account.name}`);
+        continue;
+      }
+      const remaining = await card.$(sel("card-remaining"));
+
+      let shown = "";
+      let expected = NaN;
+      let info = null;
+      // The card shows the last poll; the simulator shows now. Allow a poll or two to catch up.
+      await browser
+        .waitUntil(
+          async () => {
+            shown = await remaining.getText();
+            info = await keyInfo(account.key);
+            expected = Number(info.limit_remaining);
+            return Math.abs(parseMoney(shown) - expected) <= 0.02;
+          },
+          { timeout: SETTLE_MS, interval: 1_000 },
+        )
+        .catch(() => {});
+      assert.ok(info, `the simulator did not answer for ${account.name}`);
+      assert.match(shown, /\$/, `${account.name}: "${shown}" is not shown as US dollars`);
+      assert.match(shown, /\d[.,]\d{2}$/, `${account.name}: "${shown}" does not show cents`);
+      const diff = Math.abs(parseMoney(shown) - expected);
+      assert.ok(diff <= 0.02, `${account.name}: card shows ${shown}, simulator says ${expected}`);
+
+      const state = await card.getAttribute("data-state");
+      const limit = info.limit === null || info.limit === undefined ? null : Number(info.limit);
+      if (expected === 0) {
+        assert.equal(state, "exhausted", `${account.name} has nothing left but is "${state}"`);
+        seen.exhausted = true;
+      } else if (limit && expected / limit < 0.15) {
+        assert.equal(state, "low", `${account.name} has ${expected} of ${limit} left but is "${state}"`);
+        seen.low = true;
+      }
+      checked += 1;
+    }
+
+    assert.ok(checked >= 1, "no key-limit card matched a simulator account");
+    assert.ok(seen.exhausted, "the demo has no exhausted key to show");
+    assert.ok(seen.low, "the demo has no low key to show");
+    await screenshot("dashboard.png");
+  });
+
+  it("opens a meter page with its chart and comes back with Escape", { timeout: 40_000 }, async () => {
+    const first = await browser.$(sel("meter-card"));
+    const source = await first.getAttribute("data-source");
+    await first.click();
+
+    const page = await browser.$(sel("meter-page"));
+    await page.waitForDisplayed({ timeout: STEP_MS, timeoutMsg: "the meter page did not open" });
+    const chart = await browser.$(`${sel("meter-chart")} svg`);
+    await chart.waitForExist({ timeout: STEP_MS, timeoutMsg: "the meter page has no chart" });
+    const title = await browser.$(sel("meter-title")).getText();
+    assert.ok(title.length > 0, "the meter page has no title");
+    const eyebrow = await page.getText();
+    assert.ok(eyebrow.includes(source), `the meter page does not name its source ${source}`);
+    await screenshot("meter.png");
+
+    await browser.keys("Escape");
+    await browser.$(sel("dashboard")).waitForDisplayed({ timeout: STEP_MS, timeoutMsg: "Escape did not go back" });
+    assert.equal(await browser.$(sel("meter-page")).isExisting(), false);
+  });
+});
