@@ -25,6 +25,12 @@ if cargo tree -p headroom-core --locked --prefix none | grep -Ei '^(tauri|webkit
 fi
 step "cargo test (workspace)"
 cargo test --workspace --locked
+# cargo test regenerates the UI's TypeScript types from Rust; committed ones must match.
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1 && ! git diff --quiet -- ui/src/lib/bindings; then
+  git --no-pager diff --stat -- ui/src/lib/bindings
+  echo "ui/src/lib/bindings is out of date with the Rust types: commit the regenerated files" >&2
+  exit 1
+fi
 
 step "end-to-end: the real app under Xvfb through tauri-driver"
 cargo build -p headroom-app -p headroom-cli --locked

@@ -17,6 +17,7 @@ const FIRST_PAINT_MS = 30_000;
 const FIRST_READINGS_MS = 20_000;
 const SETTLE_MS = 15_000;
 const STEP_MS = 10_000;
+const TYPED_SECRET = "sk-or-v1-e2e-typed-secret-0123456789";
 
 const demoPort = requireEnv("HEADROOM_DEMO_PORT");
 const simBase = `http://127.0.0.1:${demoPort}`;
@@ -219,5 +220,50 @@ describe("dashboard", { timeout: 180_000 }, () => {
     await browser.keys("Escape");
     await browser.$(sel("dashboard")).waitForDisplayed({ timeout: STEP_MS, timeoutMsg: "Escape did not go back" });
     assert.equal(await browser.$(sel("meter-page")).isExisting(), false);
+  });
+  it("says when a typed key has no keychain to go to, and stores nothing", { timeout: 3 * STEP_MS }, async () => {
+    await browser.$(sel("nav-settings")).click();
+    await browser.$(sel("settings-page")).waitForDisplayed({ timeout: STEP_MS });
+    await browser.$(sel("source-name")).setValue("typed");
+    await browser.$(sel("source-url")).setValue("http://127.0.0.1:9");
+    await browser.$(sel("key-keychain")).click();
+    await browser.$(sel("key-value")).setValue(TYPED_SECRET);
+    await browser.$(sel("add-source-submit")).click();
+    const outcome = await browser.$(`${sel("add-source-error")}, .added`);
+    await outcome.waitForDisplayed({ timeout: STEP_MS, timeoutMsg: "adding a source said nothing" });
+    const said = await outcome.getText();
+    if ((await outcome.getAttribute("data-testid")) === "add-source-error") {
+      // No Secret Service on this machine (as in CI): say so and point at the alternative.
+      assert.match(said, /no OS keychain/i);
+      assert.match(said, /environment variable/i);
+      assert.equal(await browser.$(`${sel("source-row")}[data-source="typed"]`).isExisting(), false);
+    }
+    assert.ok(!(await browser.getPageSource()).includes(TYPED_SECRET), "the typed key is shown on the page");
+  });
+
+  it("shows a source it cannot reach as failing, with the reason in words", { timeout: 6 * STEP_MS }, async () => {
+    await browser.$(sel("source-name")).setValue("unreachable");
+    await browser.$(sel("source-url")).setValue("http://127.0.0.1:9");
+    await browser.$(sel("key-env")).click();
+    await browser.$(sel("key-env-name")).setValue("HEADROOM_E2E_KEY");
+    await browser.$(sel("add-source-submit")).click();
+    await browser.$(`${sel("source-row")}[data-source="unreachable"]`).waitForExist({
+      timeout: STEP_MS,
+      timeoutMsg: "the new source is not listed",
+    });
+    // Adding your own source leaves the demo.
+    await browser.$(sel("demo-banner")).waitForExist({ reverse: true, timeout: STEP_MS });
+
+    await browser.$(sel("nav-dashboard")).click();
+    const card = await browser.$(`${sel("meter-card")}[data-source="unreachable"]`);
+    await card.waitForExist({ timeout: STEP_MS, timeoutMsg: "no card for the new source" });
+    await browser.waitUntil(async () => (await card.getAttribute("data-state")) === "failing", {
+      timeout: 2 * STEP_MS,
+      timeoutMsg: "the unreachable source never showed as failing",
+    });
+    await screenshot("failing.png");
+    const text = await card.$(sel("card-error")).getProperty("textContent");
+    assert.match(text, /could not connect/i);
+    assert.match(text, /connection refused/i);
   });
 });

@@ -9,6 +9,8 @@ export HEADROOM_CLI="${HEADROOM_CLI:-$(realpath "$target/debug/headroom")}"
 export HEADROOM_DATA_DIR="$(mktemp -d)"
 export HEADROOM_DEMO_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 export HEADROOM_SCREENSHOT_DIR="${HEADROOM_SCREENSHOT_DIR:-$(mktemp -d)}"
+# The app inherits this through tauri-driver; the settings test names it as a key source.
+export HEADROOM_E2E_KEY="sk-or-v1-e2e-env-key-not-real-000000"
 : "${DISPLAY:?no DISPLAY: run this under xvfb-run (see scripts/test.sh)}"
 
 tauri-driver --port 4444 --native-port 4445 >"$HEADROOM_DATA_DIR/../tauri-driver.log" 2>&1 &
@@ -18,5 +20,5 @@ for _ in $(seq 1 50); do
   (exec 3<>/dev/tcp/127.0.0.1/4444) 2>/dev/null && break
   sleep 0.2
 done
-node --test --test-reporter=spec ./*.test.mjs
+node --test --test-concurrency=1 --test-reporter=spec ./*.test.mjs
 echo "screenshots: $HEADROOM_SCREENSHOT_DIR"

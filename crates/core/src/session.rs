@@ -36,6 +36,8 @@ pub enum Mode {
 pub struct AppState {
     pub mode: Mode,
     pub data_dir: String,
+    /// Why the person's own data could not be opened, in words; `None` when all is well.
+    pub problem: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +68,7 @@ pub type Result<T> = std::result::Result<T, SessionError>;
 
 struct Active {
     mode: Mode,
+    problem: Option<String>,
     store: Arc<Store>,
     schedule: Option<Schedule>,
     sim: Option<headroom_sim::Sim>,
@@ -84,7 +87,7 @@ impl Session {
     /// Opens the person's data and starts polling it; with nothing configured (and the demo not
     /// dismissed before) it opens the demo instead. Must run inside a tokio runtime.
     pub async fn open(data_dir: &Path, demo_port: u16) -> Result<Self> {
-        let store = Arc::new(Store::open(data_dir)?);
+        let (store, problem) = open_own_store(data_dir)?;
         let (updates, _) = broadcast::channel(64);
         let session = Self {
             data_dir: data_dir.to_path_buf(),
@@ -92,6 +95,7 @@ impl Session {
             demo_port,
             active: Mutex::new(Active {
                 mode: Mode::Empty,
+                problem: problem.clone(),
                 store,
                 schedule: None,
                 sim: None,
@@ -102,8 +106,11 @@ impl Session {
         let has_sources = !session.active.lock().await.store.list_sources()?.is_empty();
         if has_sources {
             session.activate_own().await?;
-        } else if !data_dir.join(DEMO_DISMISSED_MARKER).exists() {
-            session.start_demo().await?;
+        } else if problem.is_none() && !data_dir.join(DEMO_DISMISSED_MARKER).exists() {
+            // A demo that cannot start is not a reason to refuse to open the app.
+            if let Err(error) = session.start_demo().await {
+                tracing::warn!(%error, "the demo could not start");
+            }
         }
         Ok(session)
     }
@@ -114,9 +121,11 @@ impl Session {
     }
 
     pub async fn state(&self) -> AppState {
+        let active = self.active.lock().await;
         AppState {
-            mode: self.active.lock().await.mode,
+            mode: active.mode,
             data_dir: self.data_dir.display().to_string(),
+            problem: active.problem.clone(),
         }
     }
 
@@ -145,18 +154,41 @@ impl Session {
         PROVIDERS
     }
 
-    /// Adds one of the person's sources and polls it at once. Adding a source leaves the demo.
+    /// Adds one of the person's sources and polls it at once. Adding a source leaves the demo,
+    /// but only once the source has been accepted.
     pub async fn add_source(&self, request: AddSourceRequest) -> Result<SourceView> {
-        if self.active.lock().await.mode == Mode::Demo {
-            self.stop_demo().await?;
+        let mut active = self.active.lock().await;
+        let cannot_save = |problem: &str| {
+            SessionError::from(ConfigError::Invalid(format!(
+                "Headroom cannot save sources until its database opens. {problem}"
+            )))
+        };
+        if let Some(problem) = &active.problem {
+            return Err(cannot_save(problem));
         }
-        let active = self.active.lock().await;
-        let row = config::add_source(&active.store, &self.credentials, &request)?;
-        if active.schedule.is_none() {
+        if active.mode == Mode::Demo {
             drop(active);
-            self.activate_own().await?;
-        } else if let Some(schedule) = &active.schedule {
-            schedule.watch(row.id);
+            let (own, problem) = open_own_store(&self.data_dir)?;
+            if let Some(problem) = problem {
+                return Err(cannot_save(&problem));
+            }
+            let row = config::add_source(&own, &self.credentials, &request)?;
+            drop(own);
+            self.stop_demo().await?;
+            return Ok(SourceView::from(&row));
+        }
+        let row = config::add_source(&active.store, &self.credentials, &request)?;
+        match &active.schedule {
+            Some(schedule) => {
+                schedule.watch(row.id);
+                active.mode = Mode::Configured;
+                drop(active);
+                let _ = self.updates.send(());
+            }
+            None => {
+                drop(active);
+                self.activate_own().await?;
+            }
         }
         Ok(SourceView::from(&row))
     }
@@ -202,13 +234,14 @@ impl Session {
     }
 
     async fn activate_own(&self) -> Result<()> {
-        let store = Arc::new(Store::open(&self.data_dir)?);
+        let (store, problem) = open_own_store(&self.data_dir)?;
         let mode = if store.list_sources()?.is_empty() {
             Mode::Empty
         } else {
             Mode::Configured
         };
         let mut active = self.active.lock().await;
+        active.problem = problem;
         self.replace(&mut active, mode, store)
     }
 
@@ -248,5 +281,154 @@ impl Session {
 
     async fn store(&self) -> Arc<Store> {
         Arc::clone(&self.active.lock().await.store)
+    }
+}
+
+/// The person's database, or, when it cannot be opened, an empty one in memory and the reason.
+/// The file itself is left exactly as it was.
+fn open_own_store(data_dir: &Path) -> Result<(Arc<Store>, Option<String>)> {
+    match Store::open(data_dir) {
+        Ok(store) => Ok((Arc::new(store), None)),
+        Err(error) => {
+            tracing::error!(%error, "the database could not be opened");
+            let problem = format!(
+                "{error}. Headroom left the file untouched; move it aside (or fix its permissions) and restart to start afresh."
+            );
+            Ok((Arc::new(Store::open_in_memory()?), Some(problem)))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::status::MeterState;
+
+    #[tokio::test]
+    async fn a_fresh_data_dir_opens_the_demo_until_the_person_leaves_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let session = Session::open(dir.path(), 0).await.unwrap();
+        assert_eq!(session.state().await.mode, Mode::Demo);
+        // The demo's history is there before its first poll lands.
+        let cards = session.cards().await.unwrap();
+        let states: Vec<MeterState> = cards.iter().map(|c| c.state).collect();
+        for wanted in [MeterState::Exhausted, MeterState::Low, MeterState::Ok] {
+            assert!(states.contains(&wanted), "no {wanted:?} card in {states:?}");
+        }
+        let exhausted = cards
+            .iter()
+            .find(|c| c.state == MeterState::Exhausted)
+            .unwrap();
+        assert!(
+            exhausted.refusal.as_deref().unwrap_or("").contains("402"),
+            "{exhausted:?}"
+        );
+
+        assert_eq!(session.stop_demo().await.unwrap().mode, Mode::Empty);
+        assert!(session.cards().await.unwrap().is_empty());
+        drop(session);
+        let reopened = Session::open(dir.path(), 0).await.unwrap();
+        assert_eq!(
+            reopened.state().await.mode,
+            Mode::Empty,
+            "a dismissed demo must not reopen by itself"
+        );
+    }
+
+    fn unreachable_source(name: &str, base_url: &str) -> AddSourceRequest {
+        AddSourceRequest {
+            kind: "openrouter".into(),
+            name: name.into(),
+            base_url: base_url.into(),
+            key: None,
+            key_env: Some("HEADROOM_SESSION_TEST_KEY".into()),
+            management_key: None,
+            management_key_env: None,
+            interval: "15m".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn adding_a_source_in_the_demo_switches_to_your_own_data_only_when_it_is_accepted() {
+        let dir = tempfile::tempdir().unwrap();
+        let session = Session::open(dir.path(), 0).await.unwrap();
+        let mut updates = session.subscribe();
+        let refused = session
+            .add_source(unreachable_source("bad", "ftp://nowhere"))
+            .await;
+        assert!(refused.is_err());
+        assert_eq!(
+            session.state().await.mode,
+            Mode::Demo,
+            "a refused source must not end the demo"
+        );
+
+        session
+            .add_source(unreachable_source("mine", "http://127.0.0.1:9"))
+            .await
+            .unwrap();
+        assert_eq!(session.state().await.mode, Mode::Configured);
+        let names: Vec<String> = session
+            .sources()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(names, vec!["mine".to_string()]);
+        // Its first poll lands (and fails, in words) without anyone asking.
+        tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            loop {
+                let _ = updates.recv().await;
+                let cards = session.cards().await.unwrap();
+                if cards.iter().any(|c| c.state == MeterState::Failing) {
+                    return cards;
+                }
+            }
+        })
+        .await
+        .expect("the new source was polled");
+        session
+            .add_source(unreachable_source("second", "http://127.0.0.1:9"))
+            .await
+            .unwrap();
+        assert_eq!(session.sources().await.unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_corrupt_database_is_reported_and_left_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let garbage =
+            b"definitely not a sqlite database, but someone's data all the same".repeat(64);
+        std::fs::write(dir.path().join(crate::store::DB_FILE), &garbage).unwrap();
+        let session = Session::open(dir.path(), 0).await.unwrap();
+        let state = session.state().await;
+        assert_eq!(state.mode, Mode::Empty);
+        let problem = state.problem.expect("the problem is reported");
+        assert!(
+            problem.contains("cannot open the database") && problem.contains("untouched"),
+            "{problem}"
+        );
+        let refused = session
+            .add_source(AddSourceRequest {
+                kind: "openrouter".into(),
+                name: "prod".into(),
+                base_url: "http://127.0.0.1:9".into(),
+                key: None,
+                key_env: Some("OPENROUTER_KEY".into()),
+                management_key: None,
+                management_key_env: None,
+                interval: "15m".into(),
+            })
+            .await
+            .unwrap_err();
+        assert!(
+            refused.to_string().contains("cannot save sources"),
+            "{refused}"
+        );
+        assert_eq!(
+            std::fs::read(dir.path().join(crate::store::DB_FILE)).unwrap(),
+            garbage
+        );
     }
 }

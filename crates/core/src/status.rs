@@ -67,6 +67,8 @@ pub struct MeterStatus {
     pub last_poll: Option<DateTime<Utc>>,
     pub last_reading: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
+    /// For an exhausted meter: what the provider answered a refused request, in words.
+    pub refusal: Option<String>,
     pub state: MeterState,
 }
 
@@ -78,6 +80,7 @@ pub fn meter_statuses(store: &Store) -> Result<Vec<(MeterStatus, Vec<ReadingRow>
     let since = Utc::now() - Duration::days(HISTORY_DAYS);
     let mut rows = Vec::new();
     for source in &sources {
+        let refusal = recent_refusal(store, source.id)?;
         let mut any = false;
         for meter in meters.iter().filter(|m| m.source_id == source.id) {
             any = true;
@@ -86,10 +89,11 @@ pub fn meter_statuses(store: &Store) -> Result<Vec<(MeterStatus, Vec<ReadingRow>
                 Some(r) => Some(r.clone()),
                 None => store.latest_reading(meter.id)?,
             };
-            rows.push((
-                status_of(source, Some(meter), latest.as_ref(), &history),
-                history,
-            ));
+            let mut status = status_of(source, Some(meter), latest.as_ref(), &history);
+            if status.state == MeterState::Exhausted {
+                status.refusal.clone_from(&refusal);
+            }
+            rows.push((status, history));
         }
         if !any {
             rows.push((status_of(source, None, None, &[]), Vec::new()));
@@ -144,8 +148,19 @@ fn status_of(
         last_poll: source.last_poll_at,
         last_reading: latest.map(|r| r.ts),
         last_error: source.last_error.clone(),
+        refusal: None,
         state,
     }
+}
+
+/// The newest refusal of a request for lack of money or quota in the last week, if any.
+fn recent_refusal(store: &Store, source_id: i64) -> Result<Option<String>, StoreError> {
+    let week_ago = Utc::now() - Duration::days(7);
+    Ok(store
+        .recent_events(Some(source_id), 1)?
+        .into_iter()
+        .find(|e| e.ts > week_ago && matches!(e.status, Some(400 | 402 | 403 | 412 | 429)))
+        .map(|e| e.message))
 }
 
 fn points(history: &[ReadingRow]) -> Vec<Point> {
@@ -192,6 +207,7 @@ pub struct MeterCard {
     pub reset_at: Option<DateTime<Utc>>,
     pub last_poll: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
+    pub refusal: Option<String>,
     pub state: MeterState,
     pub sparkline_svg: String,
 }
@@ -219,6 +235,7 @@ impl MeterCard {
             reset_at: status.reset_at,
             last_poll: status.last_poll,
             last_error: status.last_error,
+            refusal: status.refusal,
             state: status.state,
             sparkline_svg,
         }
@@ -263,7 +280,10 @@ pub fn meter_detail(store: &Store, meter_id: i64) -> Result<MeterDetail, StoreEr
         Some(r) => Some(r.clone()),
         None => store.latest_reading(meter_id)?,
     };
-    let status = status_of(&source, Some(&meter), latest.as_ref(), &history);
+    let mut status = status_of(&source, Some(&meter), latest.as_ref(), &history);
+    if status.state == MeterState::Exhausted {
+        status.refusal = recent_refusal(store, source.id)?;
+    }
     let limit = status.limit.and_then(|d| d.to_f64());
     let chart_svg = chart::history_svg(
         &thin(points(&history), 1500),

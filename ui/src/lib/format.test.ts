@@ -34,6 +34,7 @@ function card(over: Partial<MeterCard>): MeterCard {
     resetAt: null,
     lastPoll: null,
     lastError: null,
+    refusal: null,
     state: "ok",
     sparklineSvg: "",
     ...over,

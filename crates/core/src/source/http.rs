@@ -13,6 +13,7 @@ pub const TIMEOUT: Duration = Duration::from_secs(10);
 pub struct HttpRunner {
     client: reqwest::Client,
     max_body: usize,
+    timeout: Duration,
 }
 
 #[derive(Debug)]
@@ -28,8 +29,8 @@ pub enum FetchError {
         "could not connect to {url} ({reason}). Is the endpoint running and the base URL right?"
     )]
     Connect { url: String, reason: String },
-    #[error("no answer from {url} within {secs} s")]
-    Timeout { url: String, secs: u64 },
+    #[error("no answer from {url} within {} s", timeout.as_secs_f64())]
+    Timeout { url: String, timeout: Duration },
     #[error("the response from {url} is larger than {limit} bytes, so it was not read")]
     TooLarge { url: String, limit: usize },
     #[error("{url} is not a valid URL")]
@@ -64,7 +65,11 @@ impl HttpRunner {
             .user_agent(concat!("headroom/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_else(|_| reqwest::Client::new());
-        Self { client, max_body }
+        Self {
+            client,
+            max_body,
+            timeout,
+        }
     }
 
     /// GET `url` with a bearer key.
@@ -89,7 +94,10 @@ impl HttpRunner {
         url: &str,
         request: reqwest::RequestBuilder,
     ) -> Result<Response, FetchError> {
-        let mut response = request.send().await.map_err(|e| describe(url, &e))?;
+        let mut response = request
+            .send()
+            .await
+            .map_err(|e| describe(url, &e, self.timeout))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let too_large = || FetchError::TooLarge {
@@ -103,7 +111,11 @@ impl HttpRunner {
             return Err(too_large());
         }
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| describe(url, &e))? {
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| describe(url, &e, self.timeout))?
+        {
             if body.len() + chunk.len() > self.max_body {
                 return Err(too_large());
             }
@@ -123,13 +135,10 @@ impl Default for HttpRunner {
     }
 }
 
-fn describe(url: &str, error: &reqwest::Error) -> FetchError {
+fn describe(url: &str, error: &reqwest::Error, timeout: Duration) -> FetchError {
     let url = url.to_string();
     if error.is_timeout() {
-        return FetchError::Timeout {
-            url,
-            secs: TIMEOUT.as_secs(),
-        };
+        return FetchError::Timeout { url, timeout };
     }
     if error.is_builder() {
         return FetchError::BadUrl { url };

@@ -166,11 +166,15 @@ pub fn status_failure(
         300..=399 => "redirected elsewhere; Headroom does not send keys to another host",
         _ => "unexpected answer",
     };
-    let mut message = format!("{provider_label} answered {} ({meaning})", response.status);
-    if let Some(said) = provider_says {
-        message.push_str(": ");
-        message.push_str(&http::redacted_excerpt(said.as_bytes(), secrets));
-    }
+    // The provider's own words come first: they are what a person searches for.
+    let message = match provider_says {
+        Some(said) => format!(
+            "{provider_label} answered {}: {} ({meaning})",
+            response.status,
+            http::redacted_excerpt(said.trim_end_matches('.').as_bytes(), secrets)
+        ),
+        None => format!("{provider_label} answered {} ({meaning})", response.status),
+    };
     PollFailure {
         endpoint: endpoint.to_string(),
         status: Some(response.status),

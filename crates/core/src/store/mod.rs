@@ -63,6 +63,18 @@ impl Store {
         })
     }
 
+    /// A store that lives only as long as this process: used when the database file cannot be
+    /// opened, so that the app still runs and can say what is wrong.
+    pub fn open_in_memory() -> Result<Self> {
+        let conn = Connection::open_in_memory()?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrate(&conn)?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+            path: PathBuf::from(":memory:"),
+        })
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -4,4 +4,4 @@ import type { MeterState } from "./MeterState";
 /**
  * A dashboard card: the status in the UI's field names, with its sparkline.
  */
-export type MeterCard = { meterId: number | null, source: string, provider: string, providerLabel: string, meter: string | null, meterLabel: string | null, kind: string | null, unit: string | null, remaining: string | null, limit: string | null, usedPct: number | null, reset: string | null, resetAt: string | null, lastPoll: string | null, lastError: string | null, state: MeterState, sparklineSvg: string, };
+export type MeterCard = { meterId: number | null, source: string, provider: string, providerLabel: string, meter: string | null, meterLabel: string | null, kind: string | null, unit: string | null, remaining: string | null, limit: string | null, usedPct: number | null, reset: string | null, resetAt: string | null, lastPoll: string | null, lastError: string | null, refusal: string | null, state: MeterState, sparklineSvg: string, };
