@@ -290,6 +290,7 @@ pub fn meter_detail(store: &Store, meter_id: i64) -> Result<MeterDetail, StoreEr
         limit,
         &meter.unit,
         status.state.tone(),
+        &chart::Outlook::default(),
     );
     let events = store
         .recent_events(Some(source.id), 20)?

@@ -61,9 +61,23 @@ pub fn sparkline_svg(points: &[Point], limit: Option<f64>, tone: Tone) -> String
     scalable(svg, SPARK_W, SPARK_H)
 }
 
-/// The meter page's chart: remaining over time, with local-time and amount axes, and the limit
-/// drawn as a dashed line when there is one.
-pub fn history_svg(points: &[Point], limit: Option<f64>, unit: &str, tone: Tone) -> String {
+/// What lies ahead of the history on the meter page: the forecast band and the next reset.
+#[derive(Clone, Debug, Default)]
+pub struct Outlook {
+    /// (time, P10, P50, P90) of remaining, from now forward.
+    pub band: Vec<(DateTime<Utc>, f64, f64, f64)>,
+    pub next_reset: Option<DateTime<Utc>>,
+}
+
+/// The meter page's chart: remaining over time, with local-time and amount axes, the limit drawn
+/// as a dashed line when there is one, and the forecast band and median path after "now".
+pub fn history_svg(
+    points: &[Point],
+    limit: Option<f64>,
+    unit: &str,
+    tone: Tone,
+    outlook: &Outlook,
+) -> String {
     const W: u32 = 960;
     const H: u32 = 360;
     if points.len() < 2 {
@@ -71,6 +85,11 @@ pub fn history_svg(points: &[Point], limit: Option<f64>, unit: &str, tone: Tone)
     }
     let mut svg = String::new();
     let (x_range, y_range) = ranges(points, limit);
+    let now = x_range.end;
+    let band_end = outlook.band.last().map(|b| seconds(b.0)).unwrap_or(now);
+    let reset = outlook.next_reset.map(seconds).filter(|r| *r > now);
+    let x_end = band_end.max(reset.map(|r| r + (r - x_range.start) * 0.02).unwrap_or(now));
+    let x_range = x_range.start..x_end.max(now);
     let (x0, x1) = (x_range.start, x_range.end);
     let span_days = (x1 - x0) / 86_400.0;
     let drawn = (|| -> Result<(), Box<dyn std::error::Error + '_>> {
@@ -99,6 +118,39 @@ pub fn history_svg(points: &[Point], limit: Option<f64>, unit: &str, tone: Tone)
             colour.mix(0.10),
         ))?;
         chart.draw_series(LineSeries::new(series, colour.stroke_width(2)))?;
+        if outlook.band.len() >= 2 {
+            let upper = outlook.band.iter().map(|b| (seconds(b.0), b.3));
+            let lower = outlook.band.iter().rev().map(|b| (seconds(b.0), b.1));
+            chart.draw_series(std::iter::once(Polygon::new(
+                upper.chain(lower).collect::<Vec<_>>(),
+                colour.mix(0.16),
+            )))?;
+            chart.draw_series(DashedLineSeries::new(
+                outlook.band.iter().map(|b| (seconds(b.0), b.2)),
+                8,
+                5,
+                colour.stroke_width(2),
+            ))?;
+        }
+        if now < x1 {
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![(now, y_range.start), (now, y_range.end)],
+                RGBColor(148, 163, 184).stroke_width(1),
+            )))?;
+        }
+        if let Some(reset) = reset {
+            chart.draw_series(DashedLineSeries::new(
+                [(reset, y_range.start), (reset, y_range.end)],
+                4,
+                4,
+                RGBColor(22, 163, 74).stroke_width(2),
+            ))?;
+            chart.draw_series(std::iter::once(Text::new(
+                "reset",
+                (reset, y_range.end),
+                ("sans-serif", 12).into_font().color(&RGBColor(22, 163, 74)),
+            )))?;
+        }
         if let Some(limit) = limit {
             chart.draw_series(DashedLineSeries::new(
                 [(x0, limit), (x1, limit)],
@@ -155,15 +207,17 @@ fn amount_label(y: f64, unit: &str) -> String {
         .unwrap_or_default()
 }
 
-/// plotters writes fixed pixel sizes; a viewBox lets the UI scale the chart to its container.
+/// plotters writes fixed pixel sizes; with its viewBox, a relative width lets the UI scale the
+/// chart to its container.
 fn scalable(svg: String, w: u32, h: u32) -> String {
-    svg.replacen(
-        &format!("<svg width=\"{w}\" height=\"{h}\""),
-        &format!(
-            "<svg width=\"100%\" viewBox=\"0 0 {w} {h}\" preserveAspectRatio=\"none\" role=\"img\""
-        ),
-        1,
-    )
+    let fixed = format!("<svg width=\"{w}\" height=\"{h}\"");
+    let relative = "<svg width=\"100%\" preserveAspectRatio=\"none\" role=\"img\"";
+    let svg = svg.replacen(&fixed, relative, 1);
+    if svg.contains("viewBox=") {
+        svg
+    } else {
+        svg.replacen("<svg ", &format!("<svg viewBox=\"0 0 {w} {h}\" "), 1)
+    }
 }
 
 fn empty_svg(w: u32, h: u32, message: &str) -> String {
@@ -202,10 +256,44 @@ mod tests {
     }
 
     #[test]
+    fn the_forecast_band_and_the_reset_extend_the_chart_past_now() {
+        let history = falling(40);
+        let now = history.last().unwrap().0;
+        let band: Vec<_> = (1..=10)
+            .map(|h| {
+                let t = now + Duration::hours(h * 12);
+                let left = 60.0 - h as f64 * 5.0;
+                (t, left - 10.0, left, left + 10.0)
+            })
+            .collect();
+        let outlook = Outlook {
+            band,
+            next_reset: Some(now + Duration::days(3)),
+        };
+        let plain = history_svg(&history, Some(120.0), "USD", Tone::Ok, &Outlook::default());
+        let ahead = history_svg(&history, Some(120.0), "USD", Tone::Ok, &outlook);
+        let labels: Vec<&str> = ahead.split("<text").skip(1).collect();
+        assert!(
+            labels.iter().any(|t| t.contains("reset")),
+            "the next reset is labelled"
+        );
+        assert!(
+            ahead.matches("<polygon").count() > plain.matches("<polygon").count(),
+            "a band is drawn"
+        );
+    }
+
+    #[test]
     fn history_chart_has_amount_labels_and_says_when_there_is_too_little_data() {
-        let svg = history_svg(&falling(40), Some(120.0), "USD", Tone::Ok);
+        let svg = history_svg(
+            &falling(40),
+            Some(120.0),
+            "USD",
+            Tone::Ok,
+            &Outlook::default(),
+        );
         assert!(svg.contains('$'), "y axis should show dollars");
-        let empty = history_svg(&falling(1), None, "USD", Tone::Ok);
+        let empty = history_svg(&falling(1), None, "USD", Tone::Ok, &Outlook::default());
         assert!(empty.contains("after the second reading"));
     }
 }
