@@ -25,6 +25,18 @@ async fn serve(router: Router) -> SocketAddr {
     addr
 }
 
+/// An endpoint that takes `delay` to answer.
+async fn answers_after(delay: Duration) -> SocketAddr {
+    serve(Router::new().route(
+        "/api/v1/key",
+        get(move || async move {
+            tokio::time::sleep(delay).await;
+            StatusCode::OK
+        }),
+    ))
+    .await
+}
+
 fn source(store: &Store, credentials: &Credentials, name: &str, base_url: &str, key: &str) -> i64 {
     let key_ref = credentials.hold_in_memory(name, key);
     store
@@ -114,14 +126,7 @@ async fn a_hanging_source_does_not_hold_up_the_others() {
     let sim = Sim::start(headroom_sim::builtin_scenario("demo").unwrap(), 0)
         .await
         .unwrap();
-    let hanging = serve(Router::new().route(
-        "/api/v1/key",
-        get(|| async {
-            tokio::time::sleep(Duration::from_secs(120)).await;
-            StatusCode::OK
-        }),
-    ))
-    .await;
+    let hanging = answers_after(Duration::from_secs(120)).await;
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(Store::open(dir.path()).unwrap());
     let credentials = Arc::new(Credentials::new());
@@ -152,14 +157,7 @@ async fn a_hanging_source_does_not_hold_up_the_others() {
 
 #[tokio::test]
 async fn a_slow_endpoint_times_out_in_words() {
-    let slow = serve(Router::new().route(
-        "/api/v1/key",
-        get(|| async {
-            tokio::time::sleep(Duration::from_secs(30)).await;
-            StatusCode::OK
-        }),
-    ))
-    .await;
+    let slow = answers_after(Duration::from_secs(30)).await;
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(Store::open(dir.path()).unwrap());
     let credentials = Arc::new(Credentials::new());

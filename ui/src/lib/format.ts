@@ -155,28 +155,21 @@ export function relativeTime(iso: string | null, now: number = Date.now()): stri
   return `${days} days ago`;
 }
 
-/** Full local date and time, e.g. "Mar 3, 2025, 10:04:05 AM". */
-export function localDateTime(iso: string | null, opts: LocaleOptions = {}): string {
+function localFormat(iso: string | null, timeStyle: "medium" | "short", opts: LocaleOptions): string {
   if (iso === null) return "";
   const t = Date.parse(iso);
   if (Number.isNaN(t)) return iso;
-  return new Intl.DateTimeFormat(localeOf(opts), {
-    dateStyle: "medium",
-    timeStyle: "medium",
-    timeZone: opts.timeZone,
-  }).format(t);
+  return new Intl.DateTimeFormat(localeOf(opts), { dateStyle: "medium", timeStyle, timeZone: opts.timeZone }).format(t);
+}
+
+/** Full local date and time, e.g. "Mar 3, 2025, 10:04:05 AM". */
+export function localDateTime(iso: string | null, opts: LocaleOptions = {}): string {
+  return localFormat(iso, "medium", opts);
 }
 
 /** Local date with short time, for "since …" lines: "Mar 3, 2025, 10:04 AM". */
 export function localDateShort(iso: string | null, opts: LocaleOptions = {}): string {
-  if (iso === null) return "";
-  const t = Date.parse(iso);
-  if (Number.isNaN(t)) return iso;
-  return new Intl.DateTimeFormat(localeOf(opts), {
-    dateStyle: "medium",
-    timeStyle: "short",
-    timeZone: opts.timeZone,
-  }).format(t);
+  return localFormat(iso, "short", opts);
 }
 
 const STATE_LABELS: Record<MeterState, string> = {
