@@ -51,6 +51,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Failed requests, newest first: when, which source, status and what it means
+    Events {
+        #[arg(long)]
+        json: bool,
+        /// Only events this recent, e.g. 24h, 7d
+        #[arg(long, default_value = "7d")]
+        since: String,
+    },
     /// Run the provider simulator alone; its first stdout line is a JSON announcement
     Sim {
         /// A built-in scenario name (demo) or a scenario JSON file
@@ -128,6 +136,7 @@ async fn run(cli: Cli) -> Result<()> {
                 Command::Sources { command } => sources(&store, &credentials, command),
                 Command::Poll { once } => poll(store, credentials, once).await,
                 Command::Status { json } => print_status(&store, json),
+                Command::Events { json, since } => print_events(&store, json, &since),
                 Command::Sim { .. } | Command::Demo { .. } => unreachable!("handled above"),
             }
         }
@@ -282,6 +291,61 @@ fn print_status(store: &Store, json: bool) -> Result<()> {
             last_poll,
             row.last_error.as_deref().unwrap_or("")
         );
+    }
+    Ok(())
+}
+
+/// One line of `headroom events --json`. Field names are stable: scripts rely on them.
+#[derive(serde::Serialize)]
+struct EventLine {
+    time: chrono::DateTime<chrono::Utc>,
+    source: String,
+    endpoint: String,
+    status: Option<u16>,
+    message: String,
+    excerpt: String,
+}
+
+fn print_events(store: &Store, json: bool, since: &str) -> Result<()> {
+    let window = config::parse_interval(since)?;
+    let since = chrono::Utc::now()
+        - chrono::Duration::from_std(window).context("that duration is too long")?;
+    let names: std::collections::HashMap<i64, String> = store
+        .list_sources()?
+        .into_iter()
+        .map(|s| (s.id, s.name))
+        .collect();
+    let lines: Vec<EventLine> = store
+        .events_since(since)?
+        .into_iter()
+        .map(|e| EventLine {
+            time: e.ts,
+            source: names.get(&e.source_id).cloned().unwrap_or_default(),
+            endpoint: e.endpoint,
+            status: e.status,
+            message: e.message,
+            excerpt: e.excerpt,
+        })
+        .collect();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&lines)?);
+    } else if lines.is_empty() {
+        println!("No failed requests recorded in that time.");
+    } else {
+        for line in lines {
+            let when = line
+                .time
+                .with_timezone(&chrono::Local)
+                .format("%Y-%m-%d %H:%M:%S");
+            let status = line
+                .status
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "-".into());
+            println!(
+                "{when}  {:<14} {:>3}  {}",
+                line.source, status, line.message
+            );
+        }
     }
     Ok(())
 }

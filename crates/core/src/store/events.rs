@@ -58,6 +58,17 @@ impl Store {
         Ok(())
     }
 
+    /// Every event since `since`, newest first.
+    pub fn events_since(&self, since: DateTime<Utc>) -> Result<Vec<EventRow>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, source_id, ts, endpoint, status, message, excerpt FROM events
+             WHERE ts >= ?1 ORDER BY ts DESC, id DESC",
+        )?;
+        let rows = stmt.query_map(params![to_millis(since)], EventRow::from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// The newest events of a source (or of every source), newest first.
     pub fn recent_events(&self, source_id: Option<i64>, limit: usize) -> Result<Vec<EventRow>> {
         let conn = self.conn();
