@@ -1,6 +1,9 @@
 //! `headroom`: Headroom without the desktop. The commands and their output are stable; scripts
 //! rely on them.
 
+mod backtest;
+mod classify;
+
 use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -58,6 +61,38 @@ enum Command {
         /// Only events this recent, e.g. 24h, 7d
         #[arg(long, default_value = "7d")]
         since: String,
+    },
+    /// Replay meter traces through the forecaster and write one prediction a line (JSONL)
+    Backtest {
+        /// Directory of trace files (bench/traces/README.md describes the format)
+        #[arg(long)]
+        traces: PathBuf,
+        /// Where to write the predictions
+        #[arg(long)]
+        out: PathBuf,
+        /// Time between evaluations, e.g. 1h
+        #[arg(long, default_value = "1h")]
+        step: String,
+        /// History each trace gets before the first evaluation, e.g. 72h
+        #[arg(long, default_value = "72h")]
+        warmup: String,
+    },
+    /// Say which failure a saved error response was (402 family), why, and what to do
+    Classify {
+        /// The HTTP status of the response
+        #[arg(long, value_parser = clap::value_parser!(u16).range(100..=599))]
+        status: u16,
+        /// File holding the response body
+        #[arg(long)]
+        body: PathBuf,
+        /// File holding the response headers: a JSON object or raw `Name: value` lines
+        #[arg(long)]
+        headers: Option<PathBuf>,
+        /// Provider kind, e.g. openrouter, openai, anthropic, litellm
+        #[arg(long, default_value = "generic")]
+        provider: String,
+        #[arg(long)]
+        json: bool,
     },
     /// Run the provider simulator alone; its first stdout line is a JSON announcement
     Sim {
@@ -129,6 +164,19 @@ async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Sim { scenario, port } => Ok(headroom_sim::run_cli(&scenario, port).await?),
         Command::Demo { once } => run_demo(&data_dir, once).await,
+        Command::Classify {
+            status,
+            body,
+            headers,
+            provider,
+            json,
+        } => classify::run(status, &body, headers.as_deref(), &provider, json),
+        Command::Backtest {
+            traces,
+            out,
+            step,
+            warmup,
+        } => run_backtest(&traces, &out, &step, &warmup),
         command => {
             let store = Arc::new(Store::open(&data_dir)?);
             let credentials = Arc::new(Credentials::new());
@@ -137,10 +185,28 @@ async fn run(cli: Cli) -> Result<()> {
                 Command::Poll { once } => poll(store, credentials, once).await,
                 Command::Status { json } => print_status(&store, json),
                 Command::Events { json, since } => print_events(&store, json, &since),
-                Command::Sim { .. } | Command::Demo { .. } => unreachable!("handled above"),
+                Command::Sim { .. }
+                | Command::Demo { .. }
+                | Command::Backtest { .. }
+                | Command::Classify { .. } => unreachable!("handled above"),
             }
         }
     }
+}
+
+fn run_backtest(traces: &std::path::Path, out: &std::path::Path, step: &str, warmup: &str) -> Result<()> {
+    let duration = |text: &str| -> Result<chrono::Duration> {
+        chrono::Duration::from_std(config::parse_interval(text)?).context("that duration is too long")
+    };
+    let summary = backtest::run(traces, out, duration(step)?, duration(warmup)?)?;
+    println!(
+        "backtest: {} traces, {} predictions, {:.1} s -> {}",
+        summary.traces,
+        summary.predictions,
+        summary.seconds,
+        out.display()
+    );
+    Ok(())
 }
 
 fn sources(store: &Store, credentials: &Credentials, command: SourcesCommand) -> Result<()> {

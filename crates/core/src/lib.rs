@@ -1,9 +1,11 @@
 //! Headroom's engine. Everything testable lives here; nothing here knows about Tauri.
 
 pub mod chart;
+pub mod classify;
 pub mod config;
 pub mod credentials;
 pub mod demo;
+pub mod forecast;
 pub mod money;
 pub mod scheduler;
 pub mod session;
