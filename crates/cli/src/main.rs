@@ -194,9 +194,15 @@ async fn run(cli: Cli) -> Result<()> {
     }
 }
 
-fn run_backtest(traces: &std::path::Path, out: &std::path::Path, step: &str, warmup: &str) -> Result<()> {
+fn run_backtest(
+    traces: &std::path::Path,
+    out: &std::path::Path,
+    step: &str,
+    warmup: &str,
+) -> Result<()> {
     let duration = |text: &str| -> Result<chrono::Duration> {
-        chrono::Duration::from_std(config::parse_interval(text)?).context("that duration is too long")
+        chrono::Duration::from_std(config::parse_interval(text)?)
+            .context("that duration is too long")
     };
     let summary = backtest::run(traces, out, duration(step)?, duration(warmup)?)?;
     println!(
@@ -368,6 +374,7 @@ struct EventLine {
     source: String,
     endpoint: String,
     status: Option<u16>,
+    class: Option<String>,
     message: String,
     excerpt: String,
 }
@@ -389,6 +396,7 @@ fn print_events(store: &Store, json: bool, since: &str) -> Result<()> {
             source: names.get(&e.source_id).cloned().unwrap_or_default(),
             endpoint: e.endpoint,
             status: e.status,
+            class: e.class,
             message: e.message,
             excerpt: e.excerpt,
         })

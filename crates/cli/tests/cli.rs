@@ -253,12 +253,17 @@ fn a_wrong_key_is_reported_in_words_and_never_printed() {
     let out = String::from_utf8_lossy(&polled.stdout).to_string()
         + &String::from_utf8_lossy(&polled.stderr);
     assert!(
-        out.contains("401") && out.contains("key was rejected"),
+        out.contains("401") && out.contains("Key rejected"),
         "{out}"
     );
     assert!(!out.contains(wrong), "the key leaked into output: {out}");
     let rows = status(dir, wrong);
     assert_eq!(rows[0]["state"], "failing");
+    let events: Vec<Value> =
+        serde_json::from_str(&ok(headroom(dir, wrong, &["events", "--json"]))).unwrap();
+    assert_eq!(events[0]["status"], 401);
+    assert_eq!(events[0]["class"], "auth_invalid");
+    assert!(!events[0]["excerpt"].as_str().unwrap().contains(wrong));
     assert!(
         rows[0]["meter"].is_null(),
         "no meter before a first reading"

@@ -89,7 +89,7 @@ pub async fn start(store: &Store, credentials: &Credentials, port: u16) -> Resul
         if let Ok(response) = http.post_json_bearer(&url, &account.key, &request).await {
             if !(200..300).contains(&response.status) {
                 let failure = status_failure(
-                    "OpenRouter",
+                    &account.provider,
                     "/api/v1/chat/completions",
                     &response,
                     &[account.key.as_str()],

@@ -74,15 +74,13 @@ impl Poller {
                 Some(adapter) => adapter.poll(&self.http, &keys).await,
                 None => source::PollOutcome {
                     readings: vec![],
-                    failures: vec![PollFailure {
-                        endpoint: String::new(),
-                        status: None,
-                        message: format!(
+                    failures: vec![PollFailure::without_answer(
+                        "",
+                        format!(
                             "Headroom does not know the provider kind \"{}\"",
                             source.kind
                         ),
-                        excerpt: String::new(),
-                    }],
+                    )],
                 },
             },
         };
@@ -128,12 +126,7 @@ impl Poller {
                 .as_deref()
                 .map(|r| self.credentials.resolve(r))
                 .transpose()
-                .map_err(|e| PollFailure {
-                    endpoint: String::new(),
-                    status: None,
-                    message: format!("Cannot read the key: {e}"),
-                    excerpt: String::new(),
-                })
+                .map_err(|e| PollFailure::without_answer("", format!("Cannot read the key: {e}")))
         };
         Ok(Keys {
             key: resolve(&source.key_ref)?,

@@ -153,13 +153,26 @@ fn status_of(
     }
 }
 
-/// The newest refusal of a request for lack of money or quota in the last week, if any.
+/// The newest refusal of a request for lack of money in the last week, if any.
 fn recent_refusal(store: &Store, source_id: i64) -> Result<Option<String>, StoreError> {
     let week_ago = Utc::now() - Duration::days(7);
     Ok(store
         .recent_events(Some(source_id), 1)?
         .into_iter()
-        .find(|e| e.ts > week_ago && matches!(e.status, Some(400 | 402 | 403 | 412 | 429)))
+        .find(|e| {
+            e.ts > week_ago
+                && matches!(
+                    e.class.as_deref(),
+                    Some(
+                        "credits_exhausted"
+                            | "spend_limit_reached"
+                            | "budget_exceeded"
+                            | "payment_failed"
+                            | "transient_payment"
+                            | "x402_payment_required"
+                    )
+                )
+        })
         .map(|e| e.message))
 }
 
@@ -258,6 +271,8 @@ pub struct EventView {
     pub endpoint: String,
     pub message: String,
     pub excerpt: String,
+    /// Which failure it was (`credits_exhausted`, `rate_limited`, …), when it had an HTTP answer.
+    pub class: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, TS)]
@@ -301,6 +316,7 @@ pub fn meter_detail(store: &Store, meter_id: i64) -> Result<MeterDetail, StoreEr
             endpoint: e.endpoint,
             message: e.message,
             excerpt: e.excerpt,
+            class: e.class,
         })
         .collect();
     Ok(MeterDetail {

@@ -9,6 +9,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
+
+use crate::classify::{classify, FailureClass};
 use ts_rs::TS;
 
 pub use http::{FetchError, HttpRunner, Response};
@@ -73,6 +75,21 @@ pub struct PollFailure {
     pub message: String,
     /// The start of the response body with secrets removed.
     pub excerpt: String,
+    /// Which failure it was, for answers that had an HTTP status.
+    pub class: Option<FailureClass>,
+}
+
+impl PollFailure {
+    /// A failure that happened before or without an HTTP answer.
+    pub fn without_answer(endpoint: &str, message: String) -> Self {
+        Self {
+            endpoint: endpoint.to_string(),
+            status: None,
+            message,
+            excerpt: String::new(),
+            class: None,
+        }
+    }
 }
 
 /// Everything one poll of one source produced. A poll can partly succeed.
@@ -140,14 +157,21 @@ pub fn build(kind: &str, base_url: &str) -> Option<Box<dyn Source>> {
     }
 }
 
-/// Puts a non-2xx answer in words: what the status means for a person, plus the provider's own
-/// message when its error envelope has one.
+/// Puts a non-2xx answer in words: which failure the classifier says it was, then the provider's
+/// own message when its error envelope has one (that is what a person searches for).
 pub fn status_failure(
-    provider_label: &str,
+    provider_kind: &str,
     endpoint: &str,
     response: &Response,
     secrets: &[&str],
 ) -> PollFailure {
+    let label = provider(provider_kind).map_or(provider_kind, |p| p.label);
+    let headers: Vec<(String, String)> = response
+        .headers
+        .iter()
+        .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_string())))
+        .collect();
+    let classification = classify(provider_kind, response.status, &headers, &response.body);
     let provider_says = serde_json::from_slice::<serde_json::Value>(&response.body)
         .ok()
         .and_then(|v| {
@@ -156,39 +180,32 @@ pub fn status_failure(
                 .or_else(|| v.pointer("/error"))
                 .and_then(|m| m.as_str().map(str::to_string))
         });
-    let meaning = match response.status {
-        401 => "the key was rejected; check that it is the right key",
-        402 => "payment required: the credits or budget behind this key are used up",
-        403 => "access refused for this key",
-        404 => "the endpoint was not found; check the base URL",
-        429 => "too many requests, or a quota is used up",
-        500..=599 => "the provider had a server error",
-        300..=399 => "redirected elsewhere; Headroom does not send keys to another host",
-        _ => "unexpected answer",
+    let what = if (300..400).contains(&response.status) {
+        "Redirected to another host, where Headroom does not send keys".to_string()
+    } else {
+        classification.title
     };
-    // The provider's own words come first: they are what a person searches for.
+    let answered = format!("{what}: {label} answered {}", response.status);
     let message = match provider_says {
         Some(said) => format!(
-            "{provider_label} answered {}: {} ({meaning})",
-            response.status,
+            "{answered}: {}",
             http::redacted_excerpt(said.trim_end_matches('.').as_bytes(), secrets)
         ),
-        None => format!("{provider_label} answered {} ({meaning})", response.status),
+        None => answered,
     };
     PollFailure {
         endpoint: endpoint.to_string(),
         status: Some(response.status),
         message,
         excerpt: http::redacted_excerpt(&response.body, secrets),
+        class: Some(classification.class),
     }
 }
 
 /// A transport failure (no HTTP status) in the same shape as a status failure.
 pub fn fetch_failure(endpoint: &str, error: &FetchError, secrets: &[&str]) -> PollFailure {
-    PollFailure {
-        endpoint: endpoint.to_string(),
-        status: None,
-        message: http::redacted_excerpt(error.to_string().as_bytes(), secrets),
-        excerpt: String::new(),
-    }
+    PollFailure::without_answer(
+        endpoint,
+        http::redacted_excerpt(error.to_string().as_bytes(), secrets),
+    )
 }

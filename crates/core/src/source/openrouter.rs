@@ -12,6 +12,7 @@ use super::{
 };
 use crate::money::decimal_from_json;
 
+const KIND: &str = "openrouter";
 const LABEL: &str = "OpenRouter";
 const KEY_PATH: &str = "/api/v1/key";
 const CREDITS_PATH: &str = "/api/v1/credits";
@@ -40,7 +41,7 @@ impl OpenRouter {
             .await
             .map_err(|e| fetch_failure(path, &e, secrets))?;
         if !(200..300).contains(&response.status) {
-            return Err(status_failure(LABEL, path, &response, secrets));
+            return Err(status_failure(KIND, path, &response, secrets));
         }
         serde_json::from_slice(&response.body)
             .map_err(|e| malformed(path, &e.to_string(), &response.body, secrets))
@@ -53,6 +54,7 @@ fn malformed(path: &str, problem: &str, body: &[u8], secrets: &[&str]) -> PollFa
         status: Some(200),
         message: format!("{LABEL} sent a response Headroom cannot read from {path}: {problem}"),
         excerpt: redacted_excerpt(body, secrets),
+        class: None,
     }
 }
 
@@ -91,12 +93,10 @@ impl Source for OpenRouter {
             }
         }
         if outcome.readings.is_empty() && outcome.failures.is_empty() {
-            outcome.failures.push(PollFailure {
-                endpoint: KEY_PATH.to_string(),
-                status: None,
-                message: "This key has no spending limit and no management key is set, so there is nothing to watch. Add a management key to watch the account's credits.".to_string(),
-                excerpt: String::new(),
-            });
+            outcome.failures.push(PollFailure::without_answer(
+                KEY_PATH,
+                "This key has no spending limit and no management key is set, so there is nothing to watch. Add a management key to watch the account's credits.".to_string(),
+            ));
         }
         outcome
     }

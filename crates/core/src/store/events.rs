@@ -18,6 +18,9 @@ CREATE TABLE events (
 );
 CREATE INDEX events_by_source_time ON events (source_id, ts);";
 
+/// Which failure each event was (see `classify`); older events have none.
+pub(super) const V2: &str = "ALTER TABLE events ADD COLUMN class TEXT;";
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct EventRow {
     pub id: i64,
@@ -27,6 +30,7 @@ pub struct EventRow {
     pub status: Option<u16>,
     pub message: String,
     pub excerpt: String,
+    pub class: Option<String>,
 }
 
 impl EventRow {
@@ -39,6 +43,7 @@ impl EventRow {
             status: row.get(4)?,
             message: row.get(5)?,
             excerpt: row.get(6)?,
+            class: row.get(7)?,
         })
     }
 }
@@ -52,8 +57,16 @@ impl Store {
         failure: &PollFailure,
     ) -> Result<()> {
         self.conn().execute(
-            "INSERT INTO events (source_id, ts, endpoint, status, message, excerpt) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![source_id, to_millis(at), failure.endpoint, failure.status, failure.message, failure.excerpt],
+            "INSERT INTO events (source_id, ts, endpoint, status, message, excerpt, class) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                source_id,
+                to_millis(at),
+                failure.endpoint,
+                failure.status,
+                failure.message,
+                failure.excerpt,
+                failure.class.map(|c| c.as_str()),
+            ],
         )?;
         Ok(())
     }
@@ -62,7 +75,7 @@ impl Store {
     pub fn events_since(&self, since: DateTime<Utc>) -> Result<Vec<EventRow>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT id, source_id, ts, endpoint, status, message, excerpt FROM events
+            "SELECT id, source_id, ts, endpoint, status, message, excerpt, class FROM events
              WHERE ts >= ?1 ORDER BY ts DESC, id DESC",
         )?;
         let rows = stmt.query_map(params![to_millis(since)], EventRow::from_row)?;
@@ -73,7 +86,7 @@ impl Store {
     pub fn recent_events(&self, source_id: Option<i64>, limit: usize) -> Result<Vec<EventRow>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT id, source_id, ts, endpoint, status, message, excerpt FROM events
+            "SELECT id, source_id, ts, endpoint, status, message, excerpt, class FROM events
              WHERE ?1 IS NULL OR source_id = ?1 ORDER BY ts DESC, id DESC LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![source_id, limit as i64], EventRow::from_row)?;

@@ -34,7 +34,13 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 
 /// Migrations in the order they were written; a database records how many it has applied in
 /// `PRAGMA user_version`, so each runs once.
-const MIGRATIONS: &[&str] = &[sources::V1, meters::V1, readings::V1, events::V1];
+const MIGRATIONS: &[&str] = &[
+    sources::V1,
+    meters::V1,
+    readings::V1,
+    events::V1,
+    events::V2,
+];
 
 pub struct Store {
     conn: Mutex<Connection>,
