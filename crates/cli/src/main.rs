@@ -336,32 +336,40 @@ fn print_status(store: &Store, json: bool) -> Result<()> {
         return Ok(());
     }
     println!(
-        "{:<14} {:<18} {:>14} {:>14} {:<10} {:<20} PROBLEM",
-        "SOURCE", "METER", "REMAINING", "LIMIT", "STATE", "LAST POLL"
+        "{:<14} {:<18} {:>14} {:>14} {:<10} {:<17} {:<17} PROBLEM",
+        "SOURCE", "METER", "REMAINING", "LIMIT", "STATE", "RUNS OUT (P50)", "LAST POLL"
     );
+    let local = |t: chrono::DateTime<chrono::Utc>| {
+        t.with_timezone(&chrono::Local)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    };
     for row in rows {
         let unit = row.unit.as_deref().unwrap_or("");
         let amount = |d: Option<headroom_core::Decimal>| {
             d.map(|d| money::format_amount(d, unit))
                 .unwrap_or_else(|| "-".into())
         };
-        let last_poll = row
-            .last_poll
-            .map(|t| {
-                t.with_timezone(&chrono::Local)
-                    .format("%Y-%m-%d %H:%M")
-                    .to_string()
-            })
-            .unwrap_or_else(|| "never".into());
+        let last_poll = row.last_poll.map(local).unwrap_or_else(|| "never".into());
+        let runs_out = row
+            .forecast
+            .as_ref()
+            .and_then(|f| f.eta_p50)
+            .map(local)
+            .unwrap_or_else(|| "-".into());
         println!(
-            "{:<14} {:<18} {:>14} {:>14} {:<10} {:<20} {}",
+            "{:<14} {:<18} {:>14} {:>14} {:<10} {:<17} {:<17} {}",
             row.source,
             row.meter_label.as_deref().unwrap_or("-"),
             amount(row.remaining),
             amount(row.limit),
             row.state.as_str(),
+            runs_out,
             last_poll,
-            row.last_error.as_deref().unwrap_or("")
+            row.last_error
+                .as_deref()
+                .or(row.refusal.as_deref())
+                .unwrap_or("")
         );
     }
     Ok(())

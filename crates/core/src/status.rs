@@ -9,6 +9,7 @@ use ts_rs::TS;
 
 use crate::chart::{self, Point, Tone};
 use crate::credentials::Credentials;
+use crate::forecast::{self, Forecast, MeterContext, Observation};
 use crate::source;
 use crate::store::{MeterRow, ReadingRow, SourceRow, Store, StoreError};
 
@@ -69,7 +70,83 @@ pub struct MeterStatus {
     pub last_error: Option<String>,
     /// For an exhausted meter: what the provider answered a refused request, in words.
     pub refusal: Option<String>,
+    pub forecast: Option<ForecastSummary>,
     pub state: MeterState,
+}
+
+/// The forecast as the CLI and the cards show it (the chart also gets the path).
+#[derive(Clone, Debug, Serialize, TS)]
+#[ts(export, export_to = "../../../ui/src/lib/bindings/")]
+pub struct ForecastSummary {
+    pub eta_p10: Option<DateTime<Utc>>,
+    pub eta_p50: Option<DateTime<Utc>>,
+    pub eta_p90: Option<DateTime<Utc>>,
+    pub burn_per_hour: f64,
+    pub next_reset: Option<DateTime<Utc>>,
+    pub p_exhausted_before_reset: Option<f64>,
+    pub projected_spend_at_reset: Option<f64>,
+    pub low_confidence: bool,
+    pub runaway: bool,
+    /// The default forecast alert: runs out within 72 hours.
+    pub alert: bool,
+}
+
+impl From<&Forecast> for ForecastSummary {
+    fn from(f: &Forecast) -> Self {
+        Self {
+            eta_p10: f.eta_p10,
+            eta_p50: f.eta_p50,
+            eta_p90: f.eta_p90,
+            burn_per_hour: f.burn_per_hour,
+            next_reset: f.next_reset,
+            p_exhausted_before_reset: f.p_exhausted_before_reset,
+            projected_spend_at_reset: f.projected_spend_at_reset,
+            low_confidence: f.low_confidence,
+            runaway: f.runaway,
+            alert: f.alert,
+        }
+    }
+}
+
+/// Forecasts a meter from its stored history; `None` when there is too little to go on or the
+/// history cannot be read as a series (which is logged, not shown as an error).
+fn forecast_of(meter: &MeterRow, history: &[ReadingRow]) -> Option<Forecast> {
+    if history.len() < 2 {
+        return None;
+    }
+    let mut observations: Vec<Observation> = Vec::with_capacity(history.len());
+    for r in history {
+        let Some(remaining) = r.remaining.to_f64() else {
+            continue;
+        };
+        // Two polls in the same millisecond say the same thing; keep the later one.
+        if observations.last().is_some_and(|o| o.ts == r.ts) {
+            observations.pop();
+        }
+        observations.push(Observation {
+            ts: r.ts,
+            remaining,
+        });
+    }
+    let mut resets: Vec<DateTime<Utc>> = history.iter().filter_map(|r| r.reset_at).collect();
+    resets.sort();
+    resets.dedup();
+    let ctx = MeterContext {
+        kind: meter.kind,
+        limit: history
+            .last()
+            .and_then(|r| r.limit)
+            .and_then(|d| d.to_f64())
+            .filter(|l| *l > 0.0),
+        resets,
+    };
+    match forecast::forecast(&observations, &ctx, Utc::now()) {
+        Ok(f) => Some(f),
+        Err(error) => {
+            tracing::warn!(meter = %meter.name, %error, "no forecast");
+            None
+        }
+    }
 }
 
 /// Every meter of every source, most urgent first; a source without meters yet gets one row so
@@ -89,14 +166,21 @@ pub fn meter_statuses(store: &Store) -> Result<Vec<(MeterStatus, Vec<ReadingRow>
                 Some(r) => Some(r.clone()),
                 None => store.latest_reading(meter.id)?,
             };
-            let mut status = status_of(source, Some(meter), latest.as_ref(), &history);
+            let forecast = forecast_of(meter, &history);
+            let mut status = status_of(
+                source,
+                Some(meter),
+                latest.as_ref(),
+                &history,
+                forecast.as_ref(),
+            );
             if status.state == MeterState::Exhausted {
                 status.refusal.clone_from(&refusal);
             }
             rows.push((status, history));
         }
         if !any {
-            rows.push((status_of(source, None, None, &[]), Vec::new()));
+            rows.push((status_of(source, None, None, &[], None), Vec::new()));
         }
     }
     rows.sort_by(|a, b| {
@@ -110,6 +194,7 @@ fn status_of(
     meter: Option<&MeterRow>,
     latest: Option<&ReadingRow>,
     history: &[ReadingRow],
+    forecast: Option<&Forecast>,
 ) -> MeterStatus {
     let peak = history.iter().map(|r| r.remaining).max();
     let state = match latest {
@@ -120,7 +205,9 @@ fn status_of(
         Some(r) => {
             let reference = r.limit.or(peak).and_then(|d| d.to_f64()).unwrap_or(0.0);
             let left = r.remaining.to_f64().unwrap_or(0.0);
-            if reference > 0.0 && left / reference < LOW_FRACTION {
+            // Running out within the alert horizon is "low" however much is left now.
+            let runs_out_soon = forecast.is_some_and(|f| f.alert || f.runaway);
+            if runs_out_soon || (reference > 0.0 && left / reference < LOW_FRACTION) {
                 MeterState::Low
             } else {
                 MeterState::Ok
@@ -149,6 +236,7 @@ fn status_of(
         last_reading: latest.map(|r| r.ts),
         last_error: source.last_error.clone(),
         refusal: None,
+        forecast: forecast.map(ForecastSummary::from),
         state,
     }
 }
@@ -221,6 +309,7 @@ pub struct MeterCard {
     pub last_poll: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
     pub refusal: Option<String>,
+    pub forecast: Option<ForecastSummary>,
     pub state: MeterState,
     pub sparkline_svg: String,
 }
@@ -249,6 +338,7 @@ impl MeterCard {
             last_poll: status.last_poll,
             last_error: status.last_error,
             refusal: status.refusal,
+            forecast: status.forecast,
             state: status.state,
             sparkline_svg,
         }
@@ -295,17 +385,41 @@ pub fn meter_detail(store: &Store, meter_id: i64) -> Result<MeterDetail, StoreEr
         Some(r) => Some(r.clone()),
         None => store.latest_reading(meter_id)?,
     };
-    let mut status = status_of(&source, Some(&meter), latest.as_ref(), &history);
+    let forecast = forecast_of(&meter, &history);
+    let mut status = status_of(
+        &source,
+        Some(&meter),
+        latest.as_ref(),
+        &history,
+        forecast.as_ref(),
+    );
     if status.state == MeterState::Exhausted {
         status.refusal = recent_refusal(store, source.id)?;
     }
     let limit = status.limit.and_then(|d| d.to_f64());
+    let outlook = forecast
+        .as_ref()
+        .filter(|_| status.state != MeterState::Exhausted)
+        .map(|f| {
+            // Look no further ahead than the history looks back, so the past stays readable.
+            let shown_until = f.now + Duration::days(HISTORY_DAYS);
+            chart::Outlook {
+                band: f
+                    .path
+                    .iter()
+                    .filter(|p| p.ts <= shown_until)
+                    .map(|p| (p.ts, p.p10, p.p50, p.p90))
+                    .collect(),
+                next_reset: f.next_reset.filter(|r| *r <= shown_until),
+            }
+        })
+        .unwrap_or_default();
     let chart_svg = chart::history_svg(
         &thin(points(&history), 1500),
         limit,
         &meter.unit,
         status.state.tone(),
-        &chart::Outlook::default(),
+        &outlook,
     );
     let events = store
         .recent_events(Some(source.id), 20)?

@@ -35,6 +35,7 @@ function card(over: Partial<MeterCard>): MeterCard {
     lastPoll: null,
     lastError: null,
     refusal: null,
+    forecast: null,
     state: "ok",
     sparklineSvg: "",
     ...over,
