@@ -252,10 +252,7 @@ fn a_wrong_key_is_reported_in_words_and_never_printed() {
     let polled = headroom(dir, wrong, &["poll", "--once"]);
     let out = String::from_utf8_lossy(&polled.stdout).to_string()
         + &String::from_utf8_lossy(&polled.stderr);
-    assert!(
-        out.contains("401") && out.contains("Key rejected"),
-        "{out}"
-    );
+    assert!(out.contains("401") && out.contains("Key rejected"), "{out}");
     assert!(!out.contains(wrong), "the key leaked into output: {out}");
     let rows = status(dir, wrong);
     assert_eq!(rows[0]["state"], "failing");
