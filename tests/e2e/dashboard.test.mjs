@@ -191,6 +191,9 @@ describe("dashboard", { timeout: 180_000 }, () => {
         seen.exhausted = true;
       } else if (limit && expected / limit < 0.15) {
         assert.equal(state, "low", `${account.name} has ${expected} of ${limit} left but is "${state}"`);
+        // A meter that is running low says when it runs out, from the forecast.
+        const outlook = await card.$(sel("card-outlook")).getProperty("textContent");
+        assert.match(outlook, /^Runs out in ~\d+ (h|days)/, `${account.name}: no run-out forecast ("${outlook}")`);
         seen.low = true;
       }
       checked += 1;

@@ -3,7 +3,8 @@
 # in xvfb-run and dbus-run-session) and a debug build of headroom-app and the headroom CLI.
 set -euo pipefail
 cd "$(dirname "$0")"
-target="${CARGO_TARGET_DIR:-../../target}"
+# Wherever cargo put its builds (CARGO_TARGET_DIR, a cargo config, or ./target).
+target="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
 export HEADROOM_APP="${HEADROOM_APP:-$(realpath "$target/debug/headroom-app")}"
 export HEADROOM_CLI="${HEADROOM_CLI:-$(realpath "$target/debug/headroom")}"
 export HEADROOM_DATA_DIR="$(mktemp -d)"
