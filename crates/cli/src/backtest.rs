@@ -69,7 +69,9 @@ pub fn run(traces_dir: &Path, out: &Path, step: Duration, warmup: Duration) -> R
         for chunk in chunks {
             match chunk.join() {
                 Ok(done) => ordered.extend(done),
-                Err(_) => ordered.push((usize::MAX, Err(anyhow::anyhow!("a backtest worker failed")))),
+                Err(_) => {
+                    ordered.push((usize::MAX, Err(anyhow::anyhow!("a backtest worker failed"))))
+                }
             }
         }
         ordered.sort_by_key(|(i, _)| *i);
@@ -104,8 +106,8 @@ fn load_traces(dir: &Path) -> Result<Vec<TraceFile>> {
     paths.sort();
     let mut traces = Vec::new();
     for path in paths {
-        let text = fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
+        let text =
+            fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
         let Ok(doc) = serde_json::from_str::<serde_json::Value>(&text) else {
             continue;
         };

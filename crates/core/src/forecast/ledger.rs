@@ -39,17 +39,31 @@ pub(crate) fn epoch_seconds(obs: &Observation) -> f64 {
     obs.ts.timestamp() as f64 + f64::from(obs.ts.timestamp_subsec_millis()) / 1000.0
 }
 
-/// Builds the hourly ledger from sorted, validated observations. `resets` are scheduled reset times
-/// in epoch seconds; `recent_since` bounds which intervals are kept in `recent`.
+/// Builds the hourly ledger from sorted, validated observations, with hours from `from` (epoch
+/// seconds; earlier spending is spread but not kept). `resets` are scheduled reset times in epoch
+/// seconds; `recent_since` bounds which intervals are kept in `recent`.
 pub(crate) fn build(
     observations: &[Observation],
     resets: &[f64],
     limit: Option<f64>,
+    from: f64,
     recent_since: f64,
 ) -> HourlyBurn {
     let times: Vec<f64> = observations.iter().map(epoch_seconds).collect();
-    let first_hour = (times[0] / SECONDS_PER_HOUR).floor() as i64;
-    let last_hour = ((times[times.len() - 1] - 1e-6).max(times[0]) / SECONDS_PER_HOUR).floor() as i64;
+    let (Some(&first), Some(&last), Some(initial)) =
+        (times.first(), times.last(), observations.first())
+    else {
+        return HourlyBurn {
+            first_hour: (from / SECONDS_PER_HOUR).floor() as i64,
+            burn: Vec::new(),
+            coverage: Vec::new(),
+            recent: Vec::new(),
+            burn_since_cycle_start: None,
+        };
+    };
+    // One reading from long before the window must not make the grid years long.
+    let first_hour = (first.max(from) / SECONDS_PER_HOUR).floor() as i64;
+    let last_hour = ((last - 1e-6).max(first.max(from)) / SECONDS_PER_HOUR).floor() as i64;
     let hours = (last_hour - first_hour + 1).max(1) as usize;
     let mut ledger = HourlyBurn {
         first_hour,
@@ -61,9 +75,9 @@ pub(crate) fn build(
 
     let topup_threshold = topup_threshold(observations, limit);
     // The running low: what remains once refunds and stale readings are ignored.
-    let mut running = observations[0].remaining;
+    let mut running = initial.remaining;
     let mut cycle_burn: Option<f64> = None;
-    let mut next_reset = resets.partition_point(|&r| r <= times[0]);
+    let mut next_reset = resets.partition_point(|&r| r <= first);
     for i in 1..observations.len() {
         let (start, end) = (times[i - 1], times[i]);
         let value = observations[i].remaining;

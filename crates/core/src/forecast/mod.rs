@@ -98,6 +98,7 @@ pub fn forecast(
     let Some(latest) = seen.last() else {
         return Err(ForecastError::EmptyHistory);
     };
+    // One reading from before the window, so its first interval is known.
     let window_from = seen
         .partition_point(|o| o.ts < now - LOOKBACK)
         .saturating_sub(1);
@@ -107,10 +108,12 @@ pub fn forecast(
     let mut resets: Vec<f64> = ctx.resets.iter().map(|r| r.timestamp() as f64).collect();
     resets.sort_by(|a, b| a.total_cmp(b));
 
+    let lookback_start = now - LOOKBACK;
     let ledger = ledger::build(
         window,
         &resets,
         ctx.limit,
+        lookback_start.timestamp() as f64,
         now_s - 2.0 * ledger::SECONDS_PER_HOUR,
     );
     let history_hours = (now - seen[0].ts).num_seconds() as f64 / ledger::SECONDS_PER_HOUR;

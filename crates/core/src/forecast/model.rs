@@ -19,7 +19,9 @@ const HOUR_OF_DAY_MIN_DAYS: f64 = 3.0;
 const WEEKDAY_MIN_DAYS: f64 = 7.0;
 /// Shrinkage: a factor is pulled toward 1 as if this many extra days had been exactly average.
 const HOUR_OF_DAY_PRIOR_DAYS: f64 = 2.0;
-const WEEKDAY_PRIOR_DAYS: f64 = 1.0;
+const WEEKDAY_PRIOR_DAYS: f64 = 0.5;
+/// A slot that never saw spending still gets a sliver of it, so the log-scale shrinkage is defined.
+const MIN_FACTOR: f64 = 0.01;
 
 /// Daily levels are averaged with this half-life: a few days, so a change in habits shows within
 /// a week while one odd day moves the level by only ~15%.
@@ -34,9 +36,10 @@ const BURST_CAP: f64 = 3.0;
 const SHIFT_RATIO: f64 = 3.0;
 const SHIFT_SEARCH_DAYS: usize = 21;
 const SHIFT_MIN_BEFORE_HOURS: f64 = 24.0;
-/// Spending can jump in an hour (a launch, a bug) but a quiet spell shorter than two days is
-/// normal for batch use, so a step down needs longer evidence than a step up.
-const SHIFT_UP_MIN_HOURS: f64 = 6.0;
+/// A step up needs a full day, so a daily rhythm not yet learnt cannot pass for a shift (the
+/// runaway check covers the first hours of a big jump); a quiet spell shorter than two days is
+/// normal for batch use, so a step down needs longer.
+const SHIFT_UP_MIN_HOURS: f64 = 24.0;
 const SHIFT_DOWN_MIN_HOURS: f64 = 48.0;
 
 /// Runaway: the last hour burned this many times the most the recent rhythm expects at this time
@@ -50,16 +53,20 @@ const RUNAWAY_PEAK_QUANTILE: f64 = 0.99;
 const COLD_START_SIGMA: f64 = 0.5;
 const FRESH_REGIME_SIGMA: f64 = 0.5;
 const DEFAULT_DAILY_SIGMA: f64 = 0.3;
-/// Prior for how far the underlying level wanders (log variance per day): 5%/√day, ~19% over two
-/// weeks. The meter's own week-to-week changes update it.
-const DRIFT_PRIOR_PER_DAY: f64 = 0.03 * 0.03;
+/// Prior for how far the underlying level wanders (log variance per day): 2.5%/√day, ~9% over two
+/// weeks. The meter's own week-to-week changes update it; the prior was calibrated so the P10–P90
+/// band holds the truth ~85% of the time on bench/traces (docs/forecast.md).
+const DRIFT_PRIOR_PER_DAY: f64 = 0.025 * 0.025;
 /// The prior counts as this many observed week-to-week changes.
 const DRIFT_PRIOR_WEIGHT: f64 = 2.0;
 /// A trend is used only when the weekly levels move consistently, at this many standard errors;
 /// it is never extrapolated further than two weeks.
 const TREND_MIN_T: f64 = 2.0;
 const TREND_MAX_DAYS: f64 = 14.0;
-const TREND_MIN_WEEKS: usize = 3;
+const TREND_MIN_WEEKS: usize = 4;
+/// Faster than ~40% a week is a step (a launch), which the change-point search handles, not a
+/// trend to extrapolate.
+const TREND_MAX_PER_DAY: f64 = 0.05;
 
 #[derive(Debug, Clone)]
 pub(crate) struct BurnModel {
@@ -133,7 +140,9 @@ pub(crate) fn fit(ledger: &HourlyBurn, now: f64, history_hours: f64) -> BurnMode
 
     let profile_from = n.saturating_sub(PROFILE_LOOKBACK_DAYS * HOURS_PER_DAY);
     // The rhythm is learned from settled history: the latest hours are what it must judge.
-    let profile_to = n.saturating_sub(PROFILE_EXCLUDES_LATEST_HOURS).max(profile_from);
+    let profile_to = n
+        .saturating_sub(PROFILE_EXCLUDES_LATEST_HOURS)
+        .max(profile_from);
     let mut profile = seasonal_profile(ledger, profile_from, profile_to);
     let regime_start = regime_start(ledger, &profile);
     if let Some(start) = regime_start {
@@ -180,13 +189,15 @@ fn seasonal_profile(ledger: &HourlyBurn, from: usize, to: usize) -> [f64; HOURS_
     }
     let overall = total_burn / total_hours;
     let days = total_hours / HOURS_PER_DAY as f64;
+    // Shrunk toward 1 on the log scale, so a factor learned from few days is tempered but a
+    // quiet weekend stays a small multiple rather than being pulled halfway to average.
     let shrunk = |(burn, hours): (f64, f64), prior: f64, hours_per_obs: f64| {
         if hours <= 0.0 {
             return 1.0;
         }
         let observations = hours / hours_per_obs;
-        let raw = burn / hours / overall;
-        (observations * raw + prior) / (observations + prior)
+        let raw = (burn / hours / overall).max(MIN_FACTOR);
+        raw.powf(observations / (observations + prior))
     };
     let hour_factors: Vec<f64> = by_hour
         .iter()
@@ -314,7 +325,10 @@ fn find_shift(prefix: &Prefix, search_from: usize) -> Option<usize> {
         }
     }
     let (_, split, floor) = best?;
-    let before = prefix.range(split.saturating_sub(14 * HOURS_PER_DAY).max(search_from), split);
+    let before = prefix.range(
+        split.saturating_sub(14 * HOURS_PER_DAY).max(search_from),
+        split,
+    );
     let rate_before = rate(before) + floor;
     // Both halves of the new regime must differ: a burst that has ended, or a single odd hour at
     // the end, is not a new regime.
@@ -399,7 +413,11 @@ fn level_and_spread(
     let recent: Vec<&Block> = blocks.iter().filter(|b| b.age_days < 7.0).collect();
     let mut recent_levels: Vec<f64> = recent.iter().map(|b| b.burn / b.expected).collect();
     let recent_mean = recent.iter().map(|b| b.burn).sum::<f64>()
-        / recent.iter().map(|b| b.expected).sum::<f64>().max(f64::MIN_POSITIVE);
+        / recent
+            .iter()
+            .map(|b| b.expected)
+            .sum::<f64>()
+            .max(f64::MIN_POSITIVE);
     // The median day guards against one runaway day; when most days are quiet and the money goes
     // in occasional jobs the median understates, and the plain mean is the honest level.
     let typical = median(&mut recent_levels)
@@ -447,24 +465,33 @@ fn level_and_spread(
     } else {
         model.sigma_daily = DEFAULT_DAILY_SIGMA.hypot(burst_share);
     }
-    let effective_days = if sum_w2 > 0.0 { sum_w * sum_w / sum_w2 } else { 1.0 };
+    let effective_days = if sum_w2 > 0.0 {
+        sum_w * sum_w / sum_w2
+    } else {
+        1.0
+    };
     model.sigma_level = if covered_hours < HOURS_PER_DAY as f64 {
         FRESH_REGIME_SIGMA
     } else {
         model.sigma_daily / effective_days.sqrt()
     };
-    weekly_drift_and_trend(&mut model, &blocks, typical, sum_w, &blocks_mean_age(&blocks));
+    weekly_drift_and_trend(&mut model, &blocks, typical, level_age_days(&blocks));
     model
 }
 
-fn blocks_mean_age(blocks: &[Block]) -> Vec<f64> {
+/// How old, on average, the days behind the level are.
+fn level_age_days(blocks: &[Block]) -> f64 {
     let (mut weighted_age, mut total) = (0.0, 0.0);
     for block in blocks {
         let w = 0.5_f64.powf(block.age_days / LEVEL_HALF_LIFE_DAYS) * block.expected;
         weighted_age += w * (block.age_days + 0.5);
         total += w;
     }
-    vec![if total > 0.0 { weighted_age / total } else { 0.0 }]
+    if total > 0.0 {
+        weighted_age / total
+    } else {
+        0.0
+    }
 }
 
 /// Week-over-week changes of the level tell how much it wanders (drift) and whether it is
@@ -473,8 +500,7 @@ fn weekly_drift_and_trend(
     model: &mut BurnModel,
     blocks: &[Block],
     typical: f64,
-    _sum_w: f64,
-    mean_age: &[f64],
+    level_age_days: f64,
 ) {
     let mut weeks = Vec::new();
     for week in 0..LEVEL_LOOKBACK_DAYS / 7 {
@@ -512,12 +538,15 @@ fn weekly_drift_and_trend(
             second_moment
         };
         let standard_error = (variance.max(noise) / count).sqrt();
-        if mean.abs() >= TREND_MIN_T * standard_error {
+        let consistent = changes.iter().all(|c| c.signum() == mean.signum());
+        if consistent
+            && mean.abs() >= TREND_MIN_T * standard_error
+            && (mean / 7.0).abs() <= TREND_MAX_PER_DAY
+        {
             model.trend_per_day = mean / 7.0;
             wander = variance;
             // The level is a weighted average of days a few days old; bring it up to today.
-            let age = mean_age.first().copied().unwrap_or(0.0);
-            model.level_per_hour *= (model.trend_per_day * age).exp();
+            model.level_per_hour *= (model.trend_per_day * level_age_days).exp();
         }
     }
     let observed = ((wander - noise) / 7.0).max(0.0);
@@ -528,14 +557,26 @@ fn weekly_drift_and_trend(
 /// Burn per hour over the last hour, when it is a runaway.
 fn runaway(ledger: &HourlyBurn, model: &BurnModel, now: f64) -> Option<f64> {
     let window_start = now - SECONDS_PER_HOUR;
-    let (mut spent, mut covered) = (0.0, 0.0);
+    let middle = now - 0.5 * SECONDS_PER_HOUR;
+    // (spent, covered seconds) in the first and second half of the last hour.
+    let mut halves = [(0.0, 0.0); 2];
     for &(start, end, burn) in &ledger.recent {
-        let overlap = end.min(now) - start.max(window_start);
-        if overlap > 0.0 && end > start {
-            spent += burn * overlap / (end - start);
-            covered += overlap;
+        if end <= start {
+            continue;
+        }
+        for (half, (from, to)) in halves
+            .iter_mut()
+            .zip([(window_start, middle), (middle, now)])
+        {
+            let overlap = end.min(to) - start.max(from);
+            if overlap > 0.0 {
+                half.0 += burn * overlap / (end - start);
+                half.1 += overlap;
+            }
         }
     }
+    let spent = halves[0].0 + halves[1].0;
+    let covered = halves[0].1 + halves[1].1;
     if covered < 0.5 * SECONDS_PER_HOUR || spent <= 0.0 {
         return None;
     }
@@ -544,7 +585,12 @@ fn runaway(ledger: &HourlyBurn, model: &BurnModel, now: f64) -> Option<f64> {
     let busiest_nearby = (-2..=2)
         .map(|d| model.profile[hour_of_week(hour + d)])
         .fold(0.0_f64, f64::max);
-    if rate < RUNAWAY_RATIO * model.level_per_hour * busiest_nearby.max(1.0) {
+    let threshold = RUNAWAY_RATIO * model.level_per_hour * busiest_nearby.max(1.0);
+    // Sustained through the hour: one odd poll in a noisy meter is not a runaway.
+    let both_halves = halves
+        .iter()
+        .all(|&(burn, secs)| secs > 0.0 && burn / (secs / SECONDS_PER_HOUR) >= 0.5 * threshold);
+    if rate < threshold || !both_halves {
         return None;
     }
     let n = ledger.len();
