@@ -1,15 +1,15 @@
 //! The built-in demo: the bundled simulator in-process, its own data directory, 30 days of
-//! history, and three accounts (healthy, running low, exhausted and answering 402).
+//! history, and six accounts: three OpenRouter keys (healthy, running low, exhausted and
+//! answering 402) and a DeepSeek, Moonshot and SiliconFlow wallet in CNY.
 
 use std::path::{Path, PathBuf};
 
-use chrono::{Duration, Utc};
-use headroom_sim::{AccountState, Sim};
-use serde_json::{json, Value};
+use chrono::{DateTime, Duration, Utc};
+use headroom_sim::Sim;
+use serde_json::json;
 
 use crate::credentials::Credentials;
-use crate::source::openrouter::{parse_credits, parse_key};
-use crate::source::{status_failure, HttpRunner, Reading};
+use crate::source::{self, status_failure, HttpRunner, Reading, Source};
 use crate::store::{NewSource, Store, StoreError, DB_FILE};
 
 /// The demo polls often so that a person sees cards update while they watch.
@@ -23,6 +23,8 @@ pub enum DemoError {
     Sim(#[from] headroom_sim::SimError),
     #[error("the demo's data could not be written: {0}")]
     Store(#[from] StoreError),
+    #[error("the demo simulator has a '{0}' account, which Headroom has no source for")]
+    UnknownProvider(String),
     #[error("the demo's data directory {0} could not be reset: {1}")]
     Reset(PathBuf, std::io::Error),
 }
@@ -47,19 +49,21 @@ pub fn reset_data_dir(dir: &Path) -> Result<(), DemoError> {
 }
 
 /// Starts the simulator on `port` (0 for any free port) and fills `store` with its accounts as
-/// sources, their last 30 days of history, and the 402 that the exhausted account's traffic gets.
+/// sources, their last 30 days of history, and the refusal that an exhausted account's traffic
+/// gets.
 pub async fn start(store: &Store, credentials: &Credentials, port: u16) -> Result<Sim, DemoError> {
     let scenario = headroom_sim::builtin_scenario(SCENARIO).ok_or_else(|| {
         headroom_sim::SimError::UnknownScenario {
             name: SCENARIO.into(),
         }
     })?;
-    let sim = Sim::start(scenario.clone(), port).await?;
+    let sim = Sim::start(scenario, port).await?;
     let now = Utc::now();
     let http = HttpRunner::new();
     for account in &sim.announcement().accounts {
-        let spec = scenario.accounts.iter().find(|a| a.name == account.name);
-        let limit_reset = spec.and_then(|s| s.limit_reset.clone());
+        let Some(reader) = source::build(&account.provider, &sim.base_url()) else {
+            return Err(DemoError::UnknownProvider(account.provider.clone()));
+        };
         let source = store.add_source(&NewSource {
             name: account.name.clone(),
             kind: account.provider.clone(),
@@ -67,30 +71,27 @@ pub async fn start(store: &Store, credentials: &Credentials, port: u16) -> Resul
             key_ref: Some(
                 credentials.hold_in_memory(&format!("demo/{}/key", account.name), &account.key),
             ),
-            management_key_ref: Some(credentials.hold_in_memory(
-                &format!("demo/{}/management_key", account.name),
-                &account.management_key,
-            )),
+            management_key_ref: account.management_key.as_deref().map(|key| {
+                credentials.hold_in_memory(&format!("demo/{}/management_key", account.name), key)
+            }),
             interval_secs: POLL_INTERVAL_SECS,
         })?;
-        let history = sim.history(
-            &account.name,
-            now - Duration::days(30),
-            now - Duration::minutes(1),
-            Duration::minutes(HISTORY_STEP_MINUTES),
-        );
-        let (key_history, credit_history) = readings_from(&history, limit_reset.as_deref());
-        store.insert_history(source.id, &key_history)?;
-        store.insert_history(source.id, &credit_history)?;
+        for history in history_of(&sim, &account.name, reader.as_ref(), now) {
+            store.insert_history(source.id, &history)?;
+        }
 
-        // The traffic of the person's own app: an exhausted account answers it with a 402.
-        let url = format!("{}/api/v1/chat/completions", sim.base_url());
-        let request = json!({"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "ping"}]});
+        // The traffic of the person's own app: an exhausted account refuses it.
+        let Some(chat_path) = headroom_sim::chat_path(&account.provider) else {
+            continue;
+        };
+        let url = format!("{}{chat_path}", sim.base_url());
+        let request =
+            json!({"model": "demo-model", "messages": [{"role": "user", "content": "ping"}]});
         if let Ok(response) = http.post_json_bearer(&url, &account.key, &request).await {
             if !(200..300).contains(&response.status) {
                 let failure = status_failure(
                     &account.provider,
-                    "/api/v1/chat/completions",
+                    chat_path,
                     &response,
                     &[account.key.as_str()],
                 );
@@ -101,34 +102,39 @@ pub async fn start(store: &Store, credentials: &Credentials, port: u16) -> Resul
     Ok(sim)
 }
 
-type History = Vec<(chrono::DateTime<Utc>, Reading)>;
+type History = Vec<(DateTime<Utc>, Reading)>;
 
-/// Turns the simulator's states into readings through the same parsers that read live answers.
-fn readings_from(
-    states: &[(chrono::DateTime<Utc>, AccountState)],
-    limit_reset: Option<&str>,
-) -> (History, History) {
-    // Decimal text, which the parsers read back exactly.
-    let number = |d: rust_decimal::Decimal| Value::String(d.to_string());
-    let mut keys = Vec::new();
-    let mut credits = Vec::new();
-    for (at, state) in states {
-        let key_body = json!({"data": {
-            "limit": state.key_limit.map(number),
-            "limit_remaining": state.key_limit_remaining.map(number),
-            "limit_reset": limit_reset,
-            "usage": number(state.key_usage),
-        }});
-        if let Ok(Some(reading)) = parse_key(&key_body, *at) {
-            keys.push((*at, reading));
-        }
-        let credit_body = json!({"data": {
-            "total_credits": number(state.total_credits),
-            "total_usage": number(state.total_usage),
-        }});
-        if let Ok(reading) = parse_credits(&credit_body) {
-            credits.push((*at, reading));
+/// The account's last 30 days, one history per meter in the order the source reports its meters
+/// (which is the order their cards appear in): what its endpoints served at each step, read by
+/// the same parser that reads live answers.
+fn history_of(sim: &Sim, account: &str, reader: &dyn Source, now: DateTime<Utc>) -> Vec<History> {
+    let mut meters: Vec<History> = Vec::new();
+    let end = now - Duration::minutes(1);
+    let steps = std::iter::successors(Some(now - Duration::days(30)), |at| {
+        Some(*at + Duration::minutes(HISTORY_STEP_MINUTES))
+    })
+    .take_while(|at| *at < end)
+    // Ends just before now, so the first live poll is the newest reading.
+    .chain(std::iter::once(end));
+    for at in steps {
+        for (path, body) in sim.snapshot(account, at) {
+            match reader.read_snapshot(&path, &body, at) {
+                Ok(readings) => {
+                    for reading in readings {
+                        let meter = meters
+                            .iter_mut()
+                            .find(|h| h.first().is_some_and(|(_, r)| r.meter == reading.meter));
+                        match meter {
+                            Some(history) => history.push((at, reading)),
+                            None => meters.push(vec![(at, reading)]),
+                        }
+                    }
+                }
+                // The simulator and the parsers ship together; a mismatch is a bug to see in
+                // the log, not a reason to withhold the rest of the demo.
+                Err(problem) => tracing::warn!(account, path, problem, "demo history unreadable"),
+            }
         }
     }
-    (keys, credits)
+    meters
 }

@@ -323,6 +323,26 @@ mod tests {
             exhausted.refusal.as_deref().unwrap_or("").contains("402"),
             "{exhausted:?}"
         );
+        // Beside the OpenRouter keys, one CNY wallet per balance provider, read from history.
+        let wallet = |source: &str| {
+            let card = cards
+                .iter()
+                .find(|c| c.source == source)
+                .unwrap_or_else(|| panic!("no card for {source}"));
+            (card.meter.as_deref(), card.unit.as_deref(), card.state)
+        };
+        assert_eq!(
+            wallet("deepseek"),
+            (Some("balance_cny"), Some("CNY"), MeterState::Ok)
+        );
+        assert_eq!(
+            wallet("kimi"),
+            (Some("balance"), Some("CNY"), MeterState::Low)
+        );
+        assert_eq!(
+            wallet("siliconflow"),
+            (Some("balance"), Some("CNY"), MeterState::Ok)
+        );
 
         assert_eq!(session.stop_demo().await.unwrap().mode, Mode::Empty);
         assert!(session.cards().await.unwrap().is_empty());

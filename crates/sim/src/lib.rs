@@ -1,19 +1,23 @@
-//! A local HTTP server that speaks OpenRouter's balance API shapes, serving
-//! deterministic, time-varying account state from a [`Scenario`].
+//! A local HTTP server that speaks the balance API shapes of OpenRouter, DeepSeek, Moonshot and
+//! SiliconFlow (one module each under `providers/`), serving deterministic, time-varying account
+//! state from a [`Scenario`].
 //!
 //! Used by `headroom sim`, by the desktop app's demo mode and by integration
 //! tests, so that nothing needs a real provider account or network access.
 
 mod model;
+mod providers;
 mod scenario;
 mod server;
+mod world;
 
 use std::path::PathBuf;
 
 pub use model::AccountState;
+pub use providers::chat_path;
 pub use scenario::{
-    builtin_scenario, builtin_scenario_names, load_scenario, resolve_scenario, AccountSpec,
-    Scenario,
+    builtin_scenario, builtin_scenario_names, default_currency, load_scenario, resolve_scenario,
+    AccountSpec, Scenario, PROVIDERS,
 };
 pub use server::{run_cli, AnnouncedAccount, Announcement, Sim};
 

@@ -17,6 +17,17 @@ pub struct AccountState {
     pub total_usage: Decimal,
 }
 
+/// A prepaid wallet at one instant, split the way balance providers report it.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Wallet {
+    /// Granted (gift) plus topped-up money; below zero when charges settled after it ran out.
+    pub total: Decimal,
+    /// What is left of the gift credits, which are spent first.
+    pub granted: Decimal,
+    /// What is left of the money paid in; the only part that can go negative.
+    pub topped_up: Decimal,
+}
+
 /// Amplitude of the daily swing around the average burn rate.
 const SWING: f64 = 0.6;
 /// UTC hour where the rate crosses its average on the way up, so the peak
@@ -55,6 +66,18 @@ impl Curve {
         }
     }
 
+    /// The balance left of `total_credits`, gift credits first.
+    pub fn wallet_at(&self, at: DateTime<Utc>) -> Wallet {
+        let usage = self.usage_sim(self.sim_instant(at));
+        let total = self.spec.total_credits - usage;
+        let granted = (self.spec.granted_credits - usage).max(Decimal::ZERO);
+        Wallet {
+            total,
+            granted,
+            topped_up: total - granted,
+        }
+    }
+
     /// Usage in the current UTC day, Monday-based week and calendar month,
     /// measured in sim time so a sped-up demo rolls over days too.
     pub fn period_usage(&self, at: DateTime<Utc>) -> [Decimal; 3] {
@@ -87,10 +110,12 @@ impl Curve {
         // the sine integrates to zero over a whole day, so burn stays the average.
         let cos = |h: f64| (OMEGA * (h - RISING_HOUR)).cos();
         let spent = burn * (hours - SWING / OMEGA * (cos(start_hour + hours) - cos(start_hour)));
-        // Spending stops when either the key limit or the purchased credits run out.
+        // Spending stops when either the key limit or the purchased credits (plus any charges
+        // a provider settles after cutting the account off) run out.
+        let credits = self.spec.total_credits + self.spec.overdraft;
         let cap = match self.spec.key_limit {
-            Some(limit) => limit.min(self.spec.total_credits),
-            None => self.spec.total_credits,
+            Some(limit) => limit.min(credits),
+            None => credits,
         };
         // Far-future instants in a sped-up sim can overflow Decimal; they are capped anyway.
         let raw = Decimal::from_f64(spent)

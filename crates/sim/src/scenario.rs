@@ -22,23 +22,56 @@ fn one() -> f64 {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AccountSpec {
-    /// Only "openrouter" is simulated so far.
+    /// One of [`PROVIDERS`].
     pub provider: String,
     pub name: String,
-    /// Inference key, accepted by `/key` and `/chat/completions`.
+    /// The account's API key: the inference key, and for single-key providers the only one.
     pub key: String,
-    /// Management key, the only kind `/credits` accepts.
-    pub management_key: String,
-    /// USD; `None` means the key is unlimited.
+    /// OpenRouter's management key, the only kind `/credits` accepts. The other providers read
+    /// their balance with the API key, so they have none.
+    #[serde(default)]
+    pub management_key: Option<String>,
+    /// OpenRouter only; `None` means the key is unlimited.
     pub key_limit: Option<Decimal>,
     /// "daily" | "weekly" | "monthly" | `None`. Served as-is; the sim does not
     /// model resets so that usage history stays monotone.
     pub limit_reset: Option<String>,
+    /// Everything ever put on the account, in `currency`.
     pub total_credits: Decimal,
     /// Demand-driven usage at sim start. It may exceed `key_limit` to express
     /// a key that ran dry some time ago; served usage is clamped.
     pub usage_now: Decimal,
     pub burn_per_hour: Decimal,
+    /// "USD" or "CNY"; `None` is the provider's usual one (see [`default_currency`]).
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// The part of `total_credits` that was a gift (DeepSeek's granted balance, Moonshot's
+    /// vouchers, SiliconFlow's `balance`); providers spend it before paid money.
+    #[serde(default)]
+    pub granted_credits: Decimal,
+    /// Moonshot only: how far below zero charges settled after the suspension can take the cash
+    /// balance, so a suspended account can be shown in arrears.
+    #[serde(default)]
+    pub overdraft: Decimal,
+}
+
+impl AccountSpec {
+    pub fn currency(&self) -> &str {
+        self.currency
+            .as_deref()
+            .unwrap_or_else(|| default_currency(&self.provider))
+    }
+}
+
+/// The providers the simulator speaks for, each in its own module under `providers/`.
+pub const PROVIDERS: &[&str] = &["openrouter", "deepseek", "moonshot", "siliconflow"];
+
+/// OpenRouter bills in USD; the others are Chinese platforms whose main site bills in CNY.
+pub fn default_currency(provider: &str) -> &'static str {
+    match provider {
+        "openrouter" => "USD",
+        _ => "CNY",
+    }
 }
 
 const BUILTINS: &[&str] = &["demo"];
@@ -65,12 +98,40 @@ fn demo_account(
         provider: "openrouter".into(),
         name: name.into(),
         key: format!("sk-or-v1-sim-{name}-0001"),
-        management_key: format!("sk-or-v1-mgmt-sim-{name}-0001"),
+        management_key: Some(format!("sk-or-v1-mgmt-sim-{name}-0001")),
         key_limit: Some(Decimal::from(limit)),
         limit_reset: None,
         total_credits: Decimal::from(credits),
         usage_now: usage,
         burn_per_hour: burn,
+        currency: None,
+        granted_credits: Decimal::ZERO,
+        overdraft: Decimal::ZERO,
+    }
+}
+
+/// A prepaid CNY wallet on a single-key provider.
+fn demo_wallet(
+    provider: &str,
+    name: &str,
+    credits: i64,
+    granted: i64,
+    usage: Decimal,
+    burn: Decimal,
+) -> AccountSpec {
+    AccountSpec {
+        provider: provider.into(),
+        name: name.into(),
+        key: format!("sk-sim-{name}-0001"),
+        management_key: None,
+        key_limit: None,
+        limit_reset: None,
+        total_credits: Decimal::from(credits),
+        usage_now: usage,
+        burn_per_hour: burn,
+        currency: Some("CNY".into()),
+        granted_credits: Decimal::from(granted),
+        overdraft: Decimal::ZERO,
     }
 }
 
@@ -87,6 +148,12 @@ fn demo() -> Scenario {
             // Limit 75 at 0.12/h is ~26 days of spend; usage_now is 48 h of
             // burn past the limit, so the key ran dry two days before start.
             demo_account("research", 75, cents(8076), 80, cents(12)),
+            // ¥340 left at ¥7.20 a day: about 47 days; the ¥10 gift is long spent.
+            demo_wallet("deepseek", "deepseek", 600, 10, cents(26000), cents(30)),
+            // ¥30 left of the ¥390 there was 30 days ago, at ¥12 a day: 2.5 days to go.
+            demo_wallet("moonshot", "kimi", 400, 50, cents(37000), cents(50)),
+            // ¥138 left at ¥1.68 a day, part of the ¥14 gift still unspent early on.
+            demo_wallet("siliconflow", "siliconflow", 200, 14, cents(6200), cents(7)),
         ],
     }
 }
@@ -144,22 +211,41 @@ pub(crate) fn validate(s: &Scenario) -> Result<(), SimError> {
     let mut names = HashSet::new();
     let mut keys = HashSet::new();
     for a in &s.accounts {
-        if a.provider != "openrouter" {
+        if !PROVIDERS.contains(&a.provider.as_str()) {
             return fail(format!(
-                "account '{}' uses provider '{}', but the simulator only supports 'openrouter'",
-                a.name, a.provider
+                "account '{}' uses provider '{}', but the simulator only supports {}",
+                a.name,
+                a.provider,
+                PROVIDERS
+                    .iter()
+                    .map(|p| format!("'{p}'"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
+        let openrouter = a.provider == "openrouter";
         if !names.insert(a.name.as_str()) {
             return fail(format!("account name '{}' is used twice", a.name));
         }
-        for key in [&a.key, &a.management_key] {
+        if !openrouter && a.management_key.is_some() {
+            return fail(format!(
+                "account '{}': {} reads the balance with the API key; remove management_key",
+                a.name, a.provider
+            ));
+        }
+        for key in std::iter::once(&a.key).chain(a.management_key.as_ref()) {
             if key.trim().is_empty() {
                 return fail(format!("account '{}' has an empty key", a.name));
             }
             if !keys.insert(key.as_str()) {
                 return fail(format!("key '{key}' is used twice"));
             }
+        }
+        if !openrouter && (a.key_limit.is_some() || a.limit_reset.is_some()) {
+            return fail(format!(
+                "account '{}': {} keys have no spending limit; key_limit and limit_reset must be null",
+                a.name, a.provider
+            ));
         }
         if let Some(reset) = &a.limit_reset {
             if !["daily", "weekly", "monthly"].contains(&reset.as_str()) {
@@ -169,15 +255,49 @@ pub(crate) fn validate(s: &Scenario) -> Result<(), SimError> {
                 ));
             }
         }
+        let currencies: &[&str] = if openrouter {
+            &["USD"]
+        } else {
+            &["CNY", "USD"]
+        };
+        if !currencies.contains(&a.currency()) {
+            return fail(format!(
+                "account '{}': {} balances are in {}, not '{}'",
+                a.name,
+                a.provider,
+                currencies.join(" or "),
+                a.currency()
+            ));
+        }
         let amounts = [
             Some(a.total_credits),
             Some(a.usage_now),
             Some(a.burn_per_hour),
+            Some(a.granted_credits),
+            Some(a.overdraft),
             a.key_limit,
         ];
         if amounts.into_iter().flatten().any(|d| d < Decimal::ZERO) {
             return fail(format!(
                 "account '{}' has a negative amount; limits, credits, usage and burn must be >= 0",
+                a.name
+            ));
+        }
+        if a.granted_credits > a.total_credits {
+            return fail(format!(
+                "account '{}': granted_credits are part of total_credits, so cannot exceed them",
+                a.name
+            ));
+        }
+        if openrouter && !a.granted_credits.is_zero() {
+            return fail(format!(
+                "account '{}': OpenRouter has no granted credits; granted_credits must be 0",
+                a.name
+            ));
+        }
+        if a.provider != "moonshot" && !a.overdraft.is_zero() {
+            return fail(format!(
+                "account '{}': only Moonshot lets a balance go below zero; overdraft must be 0",
                 a.name
             ));
         }

@@ -34,7 +34,10 @@ fn key_of(sim: &Sim, account: &str) -> (String, String) {
         .into_iter()
         .find(|a| a.name == account)
         .expect("account announced");
-    (a.key, a.management_key)
+    let mgmt = a
+        .management_key
+        .expect("OpenRouter accounts have a management key");
+    (a.key, mgmt)
 }
 
 async fn get(sim: &Sim, path: &str, key: Option<&str>) -> (u16, Value) {
@@ -213,7 +216,17 @@ async fn announcement_is_one_json_line_with_every_account() {
     assert_eq!(parsed["base_url"], sim.base_url());
     let accounts = parsed["accounts"].as_array().expect("array");
     let names: Vec<&str> = accounts.iter().filter_map(|a| a["name"].as_str()).collect();
-    assert_eq!(names, ["production", "staging", "research"]);
+    assert_eq!(
+        names,
+        [
+            "production",
+            "staging",
+            "research",
+            "deepseek",
+            "kimi",
+            "siliconflow"
+        ]
+    );
     for a in accounts {
         let fields: Vec<&str> = a
             .as_object()
@@ -222,9 +235,18 @@ async fn announcement_is_one_json_line_with_every_account() {
             .map(String::as_str)
             .collect();
         assert_eq!(fields, ["key", "management_key", "name", "provider"]);
-        assert_eq!(a["provider"], "openrouter");
+        let provider = a["provider"].as_str().expect("provider is a string");
+        let balance_path = match provider {
+            "openrouter" => "/api/v1/key",
+            "deepseek" => "/user/balance",
+            "moonshot" => "/v1/users/me/balance",
+            "siliconflow" => "/v1/user/info",
+            other => panic!("unexpected provider {other}"),
+        };
+        // Only OpenRouter has a second key; the others announce null rather than a fake one.
+        assert_eq!(a["management_key"].is_string(), provider == "openrouter");
         // The announced keys must actually work against the announced URL.
-        let (status, _) = get(&sim, "/api/v1/key", a["key"].as_str()).await;
+        let (status, _) = get(&sim, balance_path, a["key"].as_str()).await;
         assert_eq!(status, 200);
     }
     sim.shutdown().await;
@@ -308,7 +330,8 @@ async fn scenario_files_report_problems_clearly() {
 
     let err = load_scenario(&fixture("anthropic.scenario.json")).expect_err("unsupported provider");
     assert!(
-        err.to_string().contains("only supports 'openrouter'"),
+        err.to_string()
+            .contains("only supports 'openrouter', 'deepseek', 'moonshot', 'siliconflow'"),
         "{err}"
     );
 

@@ -2,8 +2,11 @@
 //!
 //! A source only builds requests and parses responses. It never stores, schedules or alerts.
 
+pub mod deepseek;
 pub mod http;
+pub mod moonshot;
 pub mod openrouter;
+pub mod siliconflow;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -127,6 +130,17 @@ impl std::fmt::Debug for Keys {
 pub trait Source: Send + Sync {
     /// Reads every meter this source can see.
     async fn poll(&self, http: &HttpRunner, keys: &Keys) -> PollOutcome;
+
+    /// Reads the body one of this source's endpoints (by path, e.g. `/user/balance`) answered at
+    /// `at`. Polls read live answers with it, and the demo reads the simulator's past with it, so
+    /// both go through the same parser. An unknown path or an unreadable body is an error that
+    /// names what is wrong.
+    fn read_snapshot(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<Reading>, String>;
 }
 
 /// A provider Headroom knows how to read.
@@ -139,11 +153,28 @@ pub struct ProviderKind {
     pub default_base_url: &'static str,
 }
 
-pub const PROVIDERS: &[ProviderKind] = &[ProviderKind {
-    kind: "openrouter",
-    label: "OpenRouter",
-    default_base_url: "https://openrouter.ai",
-}];
+pub const PROVIDERS: &[ProviderKind] = &[
+    ProviderKind {
+        kind: "openrouter",
+        label: "OpenRouter",
+        default_base_url: "https://openrouter.ai",
+    },
+    ProviderKind {
+        kind: "deepseek",
+        label: "DeepSeek",
+        default_base_url: "https://api.deepseek.com",
+    },
+    ProviderKind {
+        kind: "moonshot",
+        label: "Moonshot (Kimi)",
+        default_base_url: "https://api.moonshot.cn",
+    },
+    ProviderKind {
+        kind: "siliconflow",
+        label: "SiliconFlow",
+        default_base_url: "https://api.siliconflow.cn",
+    },
+];
 
 pub fn provider(kind: &str) -> Option<&'static ProviderKind> {
     PROVIDERS.iter().find(|p| p.kind == kind)
@@ -153,6 +184,9 @@ pub fn provider(kind: &str) -> Option<&'static ProviderKind> {
 pub fn build(kind: &str, base_url: &str) -> Option<Box<dyn Source>> {
     match kind {
         "openrouter" => Some(Box::new(openrouter::OpenRouter::new(base_url))),
+        "deepseek" => Some(Box::new(deepseek::DeepSeek::new(base_url))),
+        "moonshot" => Some(Box::new(moonshot::Moonshot::new(base_url))),
+        "siliconflow" => Some(Box::new(siliconflow::SiliconFlow::new(base_url))),
         _ => None,
     }
 }
@@ -207,5 +241,114 @@ pub fn fetch_failure(endpoint: &str, error: &FetchError, secrets: &[&str]) -> Po
     PollFailure::without_answer(
         endpoint,
         http::redacted_excerpt(error.to_string().as_bytes(), secrets),
+    )
+}
+
+/// GETs `base_url` + `path` with a bearer key and reads the answer as JSON; every way that can
+/// fail comes back already put in words.
+pub(crate) async fn get_json(
+    http: &HttpRunner,
+    provider_kind: &str,
+    base_url: &str,
+    path: &str,
+    key: &str,
+    secrets: &[&str],
+) -> Result<serde_json::Value, PollFailure> {
+    let url = format!("{base_url}{path}");
+    let response = http
+        .get_bearer(&url, key)
+        .await
+        .map_err(|e| fetch_failure(path, &e, secrets))?;
+    if !(200..300).contains(&response.status) {
+        return Err(status_failure(provider_kind, path, &response, secrets));
+    }
+    serde_json::from_slice(&response.body)
+        .map_err(|e| unreadable(provider_kind, path, &e.to_string(), &response.body, secrets))
+}
+
+/// A 2xx answer whose body is not what the provider documents.
+pub(crate) fn unreadable(
+    provider_kind: &str,
+    path: &str,
+    problem: &str,
+    body: &[u8],
+    secrets: &[&str],
+) -> PollFailure {
+    let label = provider(provider_kind).map_or(provider_kind, |p| p.label);
+    PollFailure {
+        endpoint: path.to_string(),
+        status: Some(200),
+        message: format!("{label} sent a response Headroom cannot read from {path}: {problem}"),
+        excerpt: http::redacted_excerpt(body, secrets),
+        class: None,
+    }
+}
+
+/// The single-key balance sources' poll: one GET, read by the source's own `read_snapshot`.
+pub(crate) async fn poll_one_endpoint(
+    source: &dyn Source,
+    provider_kind: &str,
+    base_url: &str,
+    path: &str,
+    http: &HttpRunner,
+    keys: &Keys,
+) -> PollOutcome {
+    let secrets = keys.secrets();
+    let mut outcome = PollOutcome::default();
+    let Some(key) = keys.key.as_deref() else {
+        let label = provider(provider_kind).map_or(provider_kind, |p| p.label);
+        outcome.failures.push(PollFailure::without_answer(
+            path,
+            format!("{label} reads the balance with the API key, and none is set for this source."),
+        ));
+        return outcome;
+    };
+    match get_json(http, provider_kind, base_url, path, key, &secrets).await {
+        Ok(body) => match source.read_snapshot(path, &body, Utc::now()) {
+            Ok(readings) => outcome.readings = readings,
+            Err(problem) => outcome.failures.push(unreadable(
+                provider_kind,
+                path,
+                &problem,
+                body.to_string().as_bytes(),
+                &secrets,
+            )),
+        },
+        Err(failure) => outcome.failures.push(failure),
+    }
+    outcome
+}
+
+/// An amount the body must carry, exactly; the error names the field as a person would look for
+/// it (`data.totalBalance`).
+pub(crate) fn required_amount(body: &serde_json::Value, pointer: &str) -> Result<Decimal, String> {
+    let name = pointer.trim_start_matches('/').replace('/', ".");
+    match body.pointer(pointer) {
+        None | Some(serde_json::Value::Null) => Err(format!("the field {name} is missing")),
+        Some(v) => crate::money::decimal_from_json(v)
+            .ok_or_else(|| format!("{name} is not a number ({v})")),
+    }
+}
+
+/// The host's API root: people paste the OpenAI-compatible base URL (`…/v1`) they already use,
+/// while the balance paths are written from the root.
+pub(crate) fn api_root(base_url: &str) -> String {
+    let trimmed = base_url.trim_end_matches('/');
+    trimmed.strip_suffix("/v1").unwrap_or(trimmed).to_string()
+}
+
+/// The lower-cased host of a base URL, if it has one.
+pub(crate) fn host_of(base_url: &str) -> Option<String> {
+    reqwest::Url::parse(base_url)
+        .ok()?
+        .host_str()
+        .map(str::to_ascii_lowercase)
+}
+
+/// A path the source does not read, reported in the same words by every source.
+pub(crate) fn not_an_endpoint(label: &str, path: &str, known: &[&str]) -> String {
+    format!(
+        "{label} has no endpoint {path} that Headroom reads (it reads {})",
+        known.join(", ")
     )
 }

@@ -7,13 +7,12 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 
 use super::{
-    fetch_failure, http::redacted_excerpt, status_failure, HttpRunner, Keys, MeterKind, MeterSpec,
-    PollFailure, PollOutcome, Reading, Source,
+    get_json, not_an_endpoint, unreadable, HttpRunner, Keys, MeterKind, MeterSpec, PollFailure,
+    PollOutcome, Reading, Source,
 };
 use crate::money::decimal_from_json;
 
 const KIND: &str = "openrouter";
-const LABEL: &str = "OpenRouter";
 const KEY_PATH: &str = "/api/v1/key";
 const CREDITS_PATH: &str = "/api/v1/credits";
 
@@ -27,35 +26,6 @@ impl OpenRouter {
             base_url: base_url.trim_end_matches('/').to_string(),
         }
     }
-
-    async fn fetch_json(
-        &self,
-        http: &HttpRunner,
-        path: &str,
-        key: &str,
-        secrets: &[&str],
-    ) -> Result<Value, PollFailure> {
-        let url = format!("{}{}", self.base_url, path);
-        let response = http
-            .get_bearer(&url, key)
-            .await
-            .map_err(|e| fetch_failure(path, &e, secrets))?;
-        if !(200..300).contains(&response.status) {
-            return Err(status_failure(KIND, path, &response, secrets));
-        }
-        serde_json::from_slice(&response.body)
-            .map_err(|e| malformed(path, &e.to_string(), &response.body, secrets))
-    }
-}
-
-fn malformed(path: &str, problem: &str, body: &[u8], secrets: &[&str]) -> PollFailure {
-    PollFailure {
-        endpoint: path.to_string(),
-        status: Some(200),
-        message: format!("{LABEL} sent a response Headroom cannot read from {path}: {problem}"),
-        excerpt: redacted_excerpt(body, secrets),
-        class: None,
-    }
 }
 
 #[async_trait]
@@ -64,11 +34,12 @@ impl Source for OpenRouter {
         let secrets = keys.secrets();
         let mut outcome = PollOutcome::default();
         if let Some(key) = keys.key.as_deref() {
-            match self.fetch_json(http, KEY_PATH, key, &secrets).await {
+            match get_json(http, KIND, &self.base_url, KEY_PATH, key, &secrets).await {
                 Ok(body) => match parse_key(&body, Utc::now()) {
                     Ok(Some(reading)) => outcome.readings.push(reading),
                     Ok(None) => {}
-                    Err(problem) => outcome.failures.push(malformed(
+                    Err(problem) => outcome.failures.push(unreadable(
+                        KIND,
                         KEY_PATH,
                         &problem,
                         body.to_string().as_bytes(),
@@ -79,10 +50,11 @@ impl Source for OpenRouter {
             }
         }
         if let Some(key) = keys.management_key.as_deref() {
-            match self.fetch_json(http, CREDITS_PATH, key, &secrets).await {
+            match get_json(http, KIND, &self.base_url, CREDITS_PATH, key, &secrets).await {
                 Ok(body) => match parse_credits(&body) {
                     Ok(reading) => outcome.readings.push(reading),
-                    Err(problem) => outcome.failures.push(malformed(
+                    Err(problem) => outcome.failures.push(unreadable(
+                        KIND,
                         CREDITS_PATH,
                         &problem,
                         body.to_string().as_bytes(),
@@ -99,6 +71,23 @@ impl Source for OpenRouter {
             ));
         }
         outcome
+    }
+
+    fn read_snapshot(
+        &self,
+        path: &str,
+        body: &Value,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<Reading>, String> {
+        match path {
+            KEY_PATH => Ok(parse_key(body, at)?.into_iter().collect()),
+            CREDITS_PATH => Ok(vec![parse_credits(body)?]),
+            _ => Err(not_an_endpoint(
+                "OpenRouter",
+                path,
+                &[KEY_PATH, CREDITS_PATH],
+            )),
+        }
     }
 }
 
