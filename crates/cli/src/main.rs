@@ -127,6 +127,15 @@ enum SourcesCommand {
         /// How often to poll, e.g. 30s, 15m, 1h
         #[arg(long, default_value = "15m")]
         interval: String,
+        /// A monthly budget to measure spend against (providers that report spend, not balance)
+        #[arg(long)]
+        budget: Option<String>,
+        /// A prepaid amount to draw spend down from
+        #[arg(long)]
+        prepaid: Option<String>,
+        /// Any other provider setting, as NAME=VALUE (repeatable)
+        #[arg(long = "option", value_name = "NAME=VALUE")]
+        options: Vec<String>,
     },
     List {
         #[arg(long)]
@@ -181,7 +190,7 @@ async fn run(cli: Cli) -> Result<()> {
             let store = Arc::new(Store::open(&data_dir)?);
             let credentials = Arc::new(Credentials::new());
             match command {
-                Command::Sources { command } => sources(&store, &credentials, command),
+                Command::Sources { command } => sources(&store, &credentials, command).await,
                 Command::Poll { once } => poll(store, credentials, once).await,
                 Command::Status { json } => print_status(&store, json),
                 Command::Events { json, since } => print_events(&store, json, &since),
@@ -215,7 +224,11 @@ fn run_backtest(
     Ok(())
 }
 
-fn sources(store: &Store, credentials: &Credentials, command: SourcesCommand) -> Result<()> {
+async fn sources(
+    store: &Arc<Store>,
+    credentials: &Arc<Credentials>,
+    command: SourcesCommand,
+) -> Result<()> {
     match command {
         SourcesCommand::Add {
             kind,
@@ -225,7 +238,19 @@ fn sources(store: &Store, credentials: &Credentials, command: SourcesCommand) ->
             key_stdin,
             management_key_env,
             interval,
+            budget,
+            prepaid,
+            options,
         } => {
+            let mut settings = headroom_core::source::SourceOptions::new();
+            for option in options {
+                let Some((name, value)) = option.split_once('=') else {
+                    bail!("--option takes NAME=VALUE, not \"{option}\"");
+                };
+                settings.insert(name.trim().to_string(), value.trim().to_string());
+            }
+            settings.extend(budget.map(|b| ("monthly_budget".to_string(), b)));
+            settings.extend(prepaid.map(|p| ("prepaid".to_string(), p)));
             let key = if key_stdin {
                 let mut key = String::new();
                 std::io::stdin()
@@ -256,13 +281,14 @@ fn sources(store: &Store, credentials: &Credentials, command: SourcesCommand) ->
                     management_key: None,
                     management_key_env,
                     interval,
+                    options: Some(settings),
                 },
             )?;
             println!(
                 "Added {} ({}, polled every {}s). Run `headroom poll --once` to read it now.",
                 row.name, row.kind, row.interval_secs
             );
-            Ok(())
+            backfill(store, credentials, &row).await
         }
         SourcesCommand::List { json } => {
             let views: Vec<SourceView> =
@@ -287,6 +313,26 @@ fn sources(store: &Store, credentials: &Credentials, command: SourcesCommand) ->
             Ok(())
         }
     }
+}
+
+/// Fills in the new source's history where its provider keeps one, with progress on stderr.
+async fn backfill(
+    store: &Arc<Store>,
+    credentials: &Arc<Credentials>,
+    row: &headroom_core::store::SourceRow,
+) -> Result<()> {
+    let poller = Poller::new(Arc::clone(store), Arc::clone(credentials));
+    let progress = |done: usize, total: usize| {
+        eprint!("\rFilling in history: {done} of {total}");
+        if done == total {
+            eprintln!();
+        }
+    };
+    let stored = poller.backfill_source(row, &progress).await?;
+    if stored > 0 {
+        println!("Filled in {stored} past readings.");
+    }
+    Ok(())
 }
 
 async fn poll(store: Arc<Store>, credentials: Arc<Credentials>, once: bool) -> Result<()> {

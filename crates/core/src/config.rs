@@ -6,7 +6,7 @@ use serde::Deserialize;
 use ts_rs::TS;
 
 use crate::credentials::{CredentialError, Credentials};
-use crate::source;
+use crate::source::{self, SourceOptions};
 use crate::store::{NewSource, SourceRow, Store, StoreError};
 
 /// Where a key comes from when a source is added.
@@ -46,6 +46,10 @@ pub struct AddSourceRequest {
     pub management_key: Option<String>,
     pub management_key_env: Option<String>,
     pub interval: String,
+    /// The provider's own settings (see `ProviderKind::options`).
+    #[serde(default)]
+    #[ts(type = "Record<string, string> | null")]
+    pub options: Option<SourceOptions>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -102,15 +106,16 @@ pub fn add_source(
     if name.is_empty() {
         return Err(ConfigError::Invalid("give the source a name".into()));
     }
-    if source::provider(&request.kind).is_none() {
-        let known: Vec<&str> = source::PROVIDERS.iter().map(|p| p.kind).collect();
-        return Err(ConfigError::Invalid(format!(
-            "unknown provider kind \"{}\"; known kinds: {}",
-            request.kind,
-            known.join(", ")
-        )));
-    }
     let base_url = request.base_url.trim().trim_end_matches('/');
+    // Options that were left empty in a form mean "not given".
+    let options: SourceOptions = request
+        .options
+        .iter()
+        .flatten()
+        .map(|(name, value)| (name.trim().to_string(), value.trim().to_string()))
+        .filter(|(_, value)| !value.is_empty())
+        .collect();
+    source::build(&request.kind, base_url, &options).map_err(ConfigError::Invalid)?;
     if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
         return Err(ConfigError::Invalid(format!(
             "the base URL \"{base_url}\" must start with http:// or https://"
@@ -142,6 +147,7 @@ pub fn add_source(
         key_ref,
         management_key_ref,
         interval_secs: interval.as_secs(),
+        options,
     })?;
     Ok(row)
 }
@@ -208,6 +214,7 @@ mod tests {
             management_key: None,
             management_key_env: None,
             interval: "15m".into(),
+            options: None,
         };
         assert!(add_source(&store, &creds, &request)
             .unwrap_err()
@@ -220,6 +227,16 @@ mod tests {
             .to_string()
             .contains("known kinds: openrouter"));
         request.kind = "openrouter".into();
+        request.options = Some([("team_id".to_string(), "t1".to_string())].into());
+        let unknown_option = add_source(&store, &creds, &request)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            unknown_option.contains("takes no option \"team_id\""),
+            "{unknown_option}"
+        );
+        // A field left empty in a form is no option at all.
+        request.options = Some([("team_id".to_string(), " ".to_string())].into());
         let row = add_source(&store, &creds, &request).unwrap();
         assert_eq!(row.base_url, "http://127.0.0.1:1");
         assert_eq!(row.key_ref.as_deref(), Some("env:OPENROUTER_KEY"));

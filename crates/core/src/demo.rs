@@ -9,6 +9,7 @@ use headroom_sim::Sim;
 use serde_json::json;
 
 use crate::credentials::Credentials;
+use crate::source::SourceOptions;
 use crate::source::{self, status_failure, HttpRunner, Reading, Source};
 use crate::store::{NewSource, Store, StoreError, DB_FILE};
 
@@ -61,10 +62,12 @@ pub async fn start(store: &Store, credentials: &Credentials, port: u16) -> Resul
     let now = Utc::now();
     let http = HttpRunner::new();
     for account in &sim.announcement().accounts {
-        let Some(reader) = source::build(&account.provider, &sim.base_url()) else {
+        let Ok(reader) = source::build(&account.provider, &sim.base_url(), &SourceOptions::new())
+        else {
             return Err(DemoError::UnknownProvider(account.provider.clone()));
         };
         let source = store.add_source(&NewSource {
+            options: SourceOptions::new(),
             name: account.name.clone(),
             kind: account.provider.clone(),
             base_url: sim.base_url(),

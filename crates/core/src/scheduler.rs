@@ -70,17 +70,11 @@ impl Poller {
                 readings: vec![],
                 failures: vec![failure],
             },
-            Ok(keys) => match source::build(&source.kind, &source.base_url) {
-                Some(adapter) => adapter.poll(&self.http, &keys).await,
-                None => source::PollOutcome {
+            Ok(keys) => match source::build(&source.kind, &source.base_url, &source.options) {
+                Ok(adapter) => adapter.poll(&self.http, &keys).await,
+                Err(problem) => source::PollOutcome {
                     readings: vec![],
-                    failures: vec![PollFailure::without_answer(
-                        "",
-                        format!(
-                            "Headroom does not know the provider kind \"{}\"",
-                            source.kind
-                        ),
-                    )],
+                    failures: vec![PollFailure::without_answer("", problem)],
                 },
             },
         };
@@ -101,6 +95,51 @@ impl Poller {
         };
         let _ = self.updates.send(report.clone());
         Ok(report)
+    }
+
+    /// Fills in the history a source's provider keeps, reporting `progress(done, total)`, and
+    /// stores it. Returns how many readings were stored; failures become events like a poll's.
+    pub async fn backfill_source(
+        &self,
+        source: &SourceRow,
+        progress: &source::Progress,
+    ) -> Result<usize, StoreError> {
+        let Ok(keys) = self.keys_for(source) else {
+            // The first poll reports a key that cannot be read; a backfill adds nothing to that.
+            return Ok(0);
+        };
+        let Ok(adapter) = source::build(&source.kind, &source.base_url, &source.options) else {
+            return Ok(0);
+        };
+        let backfill = adapter.backfill(&self.http, &keys, progress).await;
+        let now = Utc::now();
+        for failure in &backfill.failures {
+            self.store.insert_event(source.id, now, failure)?;
+        }
+        let mut by_meter: std::collections::BTreeMap<
+            String,
+            Vec<(chrono::DateTime<Utc>, source::Reading)>,
+        > = std::collections::BTreeMap::new();
+        for (at, reading) in backfill.history {
+            by_meter
+                .entry(reading.meter.name.clone())
+                .or_default()
+                .push((at, reading));
+        }
+        let mut stored = 0;
+        for (_, mut history) in by_meter {
+            history.sort_by_key(|(at, _)| *at);
+            stored += history.len();
+            self.store.insert_history(source.id, &history)?;
+        }
+        if stored > 0 {
+            let _ = self.updates.send(PollReport {
+                source: source.name.clone(),
+                readings: stored,
+                failures: vec![],
+            });
+        }
+        Ok(stored)
     }
 
     /// Polls every configured source at once and waits for all of them.

@@ -15,7 +15,7 @@ use crate::demo::{self, DemoError};
 use crate::scheduler::{Poller, Schedule};
 use crate::source::{ProviderKind, PROVIDERS};
 use crate::status::{self, MeterCard, MeterDetail, SourceView};
-use crate::store::{Store, StoreError};
+use crate::store::{SourceRow, Store, StoreError};
 
 /// Once a person leaves the demo, it no longer opens by itself.
 const DEMO_DISMISSED_MARKER: &str = "demo-dismissed";
@@ -38,6 +38,26 @@ pub struct AppState {
     pub data_dir: String,
     /// Why the person's own data could not be opened, in words; `None` when all is well.
     pub problem: Option<String>,
+    /// History being filled in for newly added sources.
+    pub backfills: Vec<BackfillProgress>,
+}
+
+#[derive(Clone, Debug, Serialize, TS)]
+#[ts(export, export_to = "../../../ui/src/lib/bindings/")]
+pub struct BackfillProgress {
+    pub source: String,
+    #[ts(type = "number")]
+    pub done: usize,
+    #[ts(type = "number")]
+    pub total: usize,
+}
+
+type Backfills = std::sync::Mutex<std::collections::BTreeMap<String, BackfillProgress>>;
+
+fn lock(
+    backfills: &Backfills,
+) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<String, BackfillProgress>> {
+    backfills.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +101,7 @@ pub struct Session {
     demo_port: u16,
     active: Mutex<Active>,
     updates: broadcast::Sender<()>,
+    backfills: Arc<Backfills>,
 }
 
 impl Session {
@@ -102,6 +123,7 @@ impl Session {
                 forward: None,
             }),
             updates,
+            backfills: Arc::default(),
         };
         let has_sources = !session.active.lock().await.store.list_sources()?.is_empty();
         if has_sources {
@@ -126,6 +148,7 @@ impl Session {
             mode: active.mode,
             data_dir: self.data_dir.display().to_string(),
             problem: active.problem.clone(),
+            backfills: lock(&self.backfills).values().cloned().collect(),
         }
     }
 
@@ -175,6 +198,7 @@ impl Session {
             let row = config::add_source(&own, &self.credentials, &request)?;
             drop(own);
             self.stop_demo().await?;
+            self.start_backfill(&row).await;
             return Ok(SourceView::from(&row));
         }
         let row = config::add_source(&active.store, &self.credentials, &request)?;
@@ -190,7 +214,49 @@ impl Session {
                 self.activate_own().await?;
             }
         }
+        self.start_backfill(&row).await;
         Ok(SourceView::from(&row))
+    }
+
+    /// Fills in the new source's history in the background; its progress shows in the app state.
+    async fn start_backfill(&self, row: &SourceRow) {
+        let Some(poller) = self
+            .active
+            .lock()
+            .await
+            .schedule
+            .as_ref()
+            .map(|s| Arc::clone(s.poller()))
+        else {
+            return;
+        };
+        let (row, backfills, updates) = (
+            row.clone(),
+            Arc::clone(&self.backfills),
+            self.updates.clone(),
+        );
+        tokio::spawn(async move {
+            let report = {
+                let (backfills, updates, source) =
+                    (Arc::clone(&backfills), updates.clone(), row.name.clone());
+                move |done: usize, total: usize| {
+                    lock(&backfills).insert(
+                        source.clone(),
+                        BackfillProgress {
+                            source: source.clone(),
+                            done,
+                            total,
+                        },
+                    );
+                    let _ = updates.send(());
+                }
+            };
+            if let Err(error) = poller.backfill_source(&row, &report).await {
+                tracing::warn!(source = %row.name, %error, "backfill could not be stored");
+            }
+            lock(&backfills).remove(&row.name);
+            let _ = updates.send(());
+        });
     }
 
     pub async fn remove_source(&self, name: &str) -> Result<()> {
@@ -365,6 +431,7 @@ mod tests {
             management_key: None,
             management_key_env: None,
             interval: "15m".into(),
+            options: None,
         }
     }
 
@@ -439,6 +506,7 @@ mod tests {
                 management_key: None,
                 management_key_env: None,
                 interval: "15m".into(),
+                options: None,
             })
             .await
             .unwrap_err();

@@ -457,6 +457,9 @@ pub struct SourceView {
     pub interval_secs: u64,
     pub last_poll: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
+    /// The provider's own settings (a monthly budget, a team id, …); never secrets.
+    #[ts(type = "Record<string, string>")]
+    pub options: crate::source::SourceOptions,
 }
 
 impl From<&SourceRow> for SourceView {
@@ -474,6 +477,7 @@ impl From<&SourceRow> for SourceView {
             interval_secs: row.interval_secs,
             last_poll: row.last_poll_at,
             last_error: row.last_error.clone(),
+            options: row.options.clone(),
         }
     }
 }

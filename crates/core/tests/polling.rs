@@ -47,6 +47,7 @@ fn source(store: &Store, credentials: &Credentials, name: &str, base_url: &str, 
             key_ref: Some(key_ref),
             management_key_ref: None,
             interval_secs: 3600,
+            options: Default::default(),
         })
         .unwrap()
         .id

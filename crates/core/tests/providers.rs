@@ -32,7 +32,7 @@ fn key_of(sim: &Sim, account: &str) -> String {
 }
 
 async fn poll(kind: &str, base_url: &str, key: &str) -> PollOutcome {
-    let source = source::build(kind, base_url).expect("a known provider");
+    let source = source::build(kind, base_url, &Default::default()).expect("a known provider");
     let keys = Keys {
         key: Some(key.to_string()),
         management_key: None,
@@ -217,7 +217,7 @@ async fn siliconflow_total_balance_is_exact() {
 #[tokio::test]
 async fn a_source_without_its_api_key_says_so_instead_of_calling() {
     for kind in ["deepseek", "moonshot", "siliconflow"] {
-        let source = source::build(kind, "http://127.0.0.1:9").expect("known");
+        let source = source::build(kind, "http://127.0.0.1:9", &Default::default()).expect("known");
         let outcome = source.poll(&HttpRunner::new(), &Keys::default()).await;
         assert!(
             outcome.failures[0].message.contains("API key"),
@@ -234,7 +234,8 @@ async fn every_source_reads_its_own_snapshots_and_refuses_other_paths() {
             .await
             .expect("sim starts");
     for account in sim.announcement().accounts {
-        let source = source::build(&account.provider, &sim.base_url()).expect("known provider");
+        let source = source::build(&account.provider, &sim.base_url(), &Default::default())
+            .expect("known provider");
         let snapshot = sim.snapshot(&account.name, sim.started_at());
         assert!(!snapshot.is_empty(), "{}", account.name);
         for (path, body) in &snapshot {

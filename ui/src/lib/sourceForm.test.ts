@@ -9,6 +9,7 @@ function fields(over: Partial<SourceFormFields> = {}): SourceFormFields {
     key: { mode: "keychain", value: "sk-or-v1-abc", envName: "" },
     managementKey: emptySecret(),
     interval: "15m",
+    options: {},
     ...over,
   };
 }
@@ -55,6 +56,7 @@ describe("add-source request", () => {
       managementKey: "sk-mgmt",
       managementKeyEnv: null,
       interval: "15m",
+      options: {},
     });
   });
 

@@ -18,6 +18,8 @@ export interface SourceFormFields {
   key: SecretField;
   managementKey: SecretField;
   interval: string;
+  /** The provider kind's own settings, by option name (a monthly budget, a team id, …). */
+  options: Record<string, string>;
 }
 
 export type FieldErrors = Partial<Record<"kind" | "name" | "baseUrl" | "key" | "managementKey", string>>;
@@ -102,5 +104,6 @@ export function toRequest(f: SourceFormFields): AddSourceRequest {
     managementKey: mgmt.key,
     managementKeyEnv: mgmt.env,
     interval: f.interval,
+    options: f.options,
   };
 }

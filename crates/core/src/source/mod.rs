@@ -141,6 +141,56 @@ pub trait Source: Send + Sync {
         body: &serde_json::Value,
         at: DateTime<Utc>,
     ) -> Result<Vec<Reading>, String>;
+
+    /// Fills in the history the provider keeps (for example 30 days of daily costs), calling
+    /// `progress(done, total)` as it goes. Providers that keep no history have nothing to fill.
+    async fn backfill(&self, _http: &HttpRunner, _keys: &Keys, _progress: &Progress) -> Backfill {
+        Backfill::default()
+    }
+}
+
+/// Called with (steps done, steps in all) while a backfill runs.
+pub type Progress = dyn Fn(usize, usize) + Send + Sync;
+
+/// What a backfill found: past readings, oldest first, and what failed on the way.
+#[derive(Debug, Default)]
+pub struct Backfill {
+    pub history: Vec<(DateTime<Utc>, Reading)>,
+    pub failures: Vec<PollFailure>,
+}
+
+/// Settings a provider needs besides its URL and keys (a monthly budget, a team id, …), as the
+/// person typed them. Stored with the source; never secrets.
+pub type SourceOptions = std::collections::BTreeMap<String, String>;
+
+/// One setting a provider kind takes, so that forms and the CLI can ask for it.
+#[derive(Clone, Debug, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/lib/bindings/")]
+pub struct ProviderOption {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub help: &'static str,
+    pub required: bool,
+}
+
+/// Reads an amount option exactly; `None` when it was not given.
+pub fn amount_option(options: &SourceOptions, name: &str) -> Result<Option<Decimal>, String> {
+    match options
+        .get(name)
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+    {
+        None => Ok(None),
+        Some(text) => text
+            .parse::<Decimal>()
+            .ok()
+            .filter(|d| *d >= Decimal::ZERO)
+            .map(Some)
+            .ok_or_else(|| {
+                format!("{name} must be an amount of 0 or more, like 100 or 25.50, not \"{text}\"")
+            }),
+    }
 }
 
 /// A provider Headroom knows how to read.
@@ -151,6 +201,7 @@ pub struct ProviderKind {
     pub kind: &'static str,
     pub label: &'static str,
     pub default_base_url: &'static str,
+    pub options: &'static [ProviderOption],
 }
 
 pub const PROVIDERS: &[ProviderKind] = &[
@@ -158,21 +209,25 @@ pub const PROVIDERS: &[ProviderKind] = &[
         kind: "openrouter",
         label: "OpenRouter",
         default_base_url: "https://openrouter.ai",
+        options: &[],
     },
     ProviderKind {
         kind: "deepseek",
         label: "DeepSeek",
         default_base_url: "https://api.deepseek.com",
+        options: &[],
     },
     ProviderKind {
         kind: "moonshot",
         label: "Moonshot (Kimi)",
         default_base_url: "https://api.moonshot.cn",
+        options: &[],
     },
     ProviderKind {
         kind: "siliconflow",
         label: "SiliconFlow",
         default_base_url: "https://api.siliconflow.cn",
+        options: &[],
     },
 ];
 
@@ -180,15 +235,50 @@ pub fn provider(kind: &str) -> Option<&'static ProviderKind> {
     PROVIDERS.iter().find(|p| p.kind == kind)
 }
 
-/// Builds the source for a configured provider.
-pub fn build(kind: &str, base_url: &str) -> Option<Box<dyn Source>> {
-    match kind {
-        "openrouter" => Some(Box::new(openrouter::OpenRouter::new(base_url))),
-        "deepseek" => Some(Box::new(deepseek::DeepSeek::new(base_url))),
-        "moonshot" => Some(Box::new(moonshot::Moonshot::new(base_url))),
-        "siliconflow" => Some(Box::new(siliconflow::SiliconFlow::new(base_url))),
-        _ => None,
+/// Builds the source for a configured provider, after checking its options: an unknown or
+/// missing one is an error in words.
+pub fn build(
+    kind: &str,
+    base_url: &str,
+    options: &SourceOptions,
+) -> Result<Box<dyn Source>, String> {
+    let Some(spec) = provider(kind) else {
+        let known: Vec<&str> = PROVIDERS.iter().map(|p| p.kind).collect();
+        return Err(format!(
+            "unknown provider kind \"{kind}\"; known kinds: {}",
+            known.join(", ")
+        ));
+    };
+    for name in options.keys() {
+        if !spec.options.iter().any(|o| o.name == name) {
+            let known: Vec<&str> = spec.options.iter().map(|o| o.name).collect();
+            return Err(match known.is_empty() {
+                true => format!("{} takes no option \"{name}\"", spec.label),
+                false => format!(
+                    "{} has no option \"{name}\"; its options: {}",
+                    spec.label,
+                    known.join(", ")
+                ),
+            });
+        }
     }
+    if let Some(missing) = spec
+        .options
+        .iter()
+        .find(|o| o.required && options.get(o.name).is_none_or(|v| v.trim().is_empty()))
+    {
+        return Err(format!(
+            "{} needs {} ({})",
+            spec.label, missing.label, missing.name
+        ));
+    }
+    Ok(match kind {
+        "openrouter" => Box::new(openrouter::OpenRouter::new(base_url)),
+        "deepseek" => Box::new(deepseek::DeepSeek::new(base_url)),
+        "moonshot" => Box::new(moonshot::Moonshot::new(base_url)),
+        "siliconflow" => Box::new(siliconflow::SiliconFlow::new(base_url)),
+        other => return Err(format!("Headroom cannot read {other} sources yet")),
+    })
 }
 
 /// Puts a non-2xx answer in words: which failure the classifier says it was, then the provider's

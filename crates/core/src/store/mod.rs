@@ -40,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     readings::V1,
     events::V1,
     events::V2,
+    sources::V2,
 ];
 
 pub struct Store {

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Row};
 
 use super::{from_millis, to_millis, Result, Store, StoreError};
+use crate::source::SourceOptions;
 
 pub(super) const V1: &str = "
 CREATE TABLE sources (
@@ -20,6 +21,9 @@ CREATE TABLE sources (
     last_error TEXT
 );";
 
+/// Provider settings besides URL and keys, as a JSON object of strings.
+pub(super) const V2: &str = "ALTER TABLE sources ADD COLUMN options TEXT NOT NULL DEFAULT '{}';";
+
 #[derive(Clone, Debug)]
 pub struct NewSource {
     pub name: String,
@@ -28,6 +32,7 @@ pub struct NewSource {
     pub key_ref: Option<String>,
     pub management_key_ref: Option<String>,
     pub interval_secs: u64,
+    pub options: SourceOptions,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -42,6 +47,7 @@ pub struct SourceRow {
     pub last_poll_at: Option<DateTime<Utc>>,
     pub last_ok_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
+    pub options: SourceOptions,
 }
 
 impl SourceRow {
@@ -62,18 +68,20 @@ impl SourceRow {
             last_poll_at: row.get::<_, Option<i64>>(7)?.map(from_millis),
             last_ok_at: row.get::<_, Option<i64>>(8)?.map(from_millis),
             last_error: row.get(9)?,
+            // Written only by this module, from a map; an unreadable value means no options.
+            options: serde_json::from_str(&row.get::<_, String>(10)?).unwrap_or_default(),
         })
     }
 }
 
-const COLUMNS: &str = "id, name, kind, base_url, key_ref, management_key_ref, interval_secs, last_poll_at, last_ok_at, last_error";
+const COLUMNS: &str = "id, name, kind, base_url, key_ref, management_key_ref, interval_secs, last_poll_at, last_ok_at, last_error, options";
 
 impl Store {
     pub fn add_source(&self, new: &NewSource) -> Result<SourceRow> {
         let conn = self.conn();
         let inserted = conn.execute(
-            "INSERT INTO sources (name, kind, base_url, key_ref, management_key_ref, interval_secs, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO sources (name, kind, base_url, key_ref, management_key_ref, interval_secs, created_at, options)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 new.name,
                 new.kind,
@@ -81,7 +89,8 @@ impl Store {
                 new.key_ref,
                 new.management_key_ref,
                 new.interval_secs as i64,
-                to_millis(Utc::now())
+                to_millis(Utc::now()),
+                serde_json::to_string(&new.options).unwrap_or_else(|_| "{}".into()),
             ],
         );
         match inserted {
@@ -172,6 +181,7 @@ pub(crate) mod tests {
             key_ref: Some("env:OPENROUTER_KEY".into()),
             management_key_ref: None,
             interval_secs: 900,
+            options: SourceOptions::new(),
         }
     }
 

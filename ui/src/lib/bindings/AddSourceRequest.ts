@@ -3,4 +3,8 @@
 /**
  * The app's "add a source" form, also built by the CLI.
  */
-export type AddSourceRequest = { kind: string, name: string, baseUrl: string, key: string | null, keyEnv: string | null, managementKey: string | null, managementKeyEnv: string | null, interval: string, };
+export type AddSourceRequest = { kind: string, name: string, baseUrl: string, key: string | null, keyEnv: string | null, managementKey: string | null, managementKeyEnv: string | null, interval: string, 
+/**
+ * The provider's own settings (see `ProviderKind::options`).
+ */
+options: Record<string, string> | null, };

@@ -7,4 +7,8 @@ export type SourceView = { name: string, kind: string, baseUrl: string,
 /**
  * Where the key lives, in words; never the key.
  */
-keyRef: string, managementKeyRef: string | null, intervalSecs: number, lastPoll: string | null, lastError: string | null, };
+keyRef: string, managementKeyRef: string | null, intervalSecs: number, lastPoll: string | null, lastError: string | null, 
+/**
+ * The provider's own settings (a monthly budget, a team id, …); never secrets.
+ */
+options: Record<string, string>, };
