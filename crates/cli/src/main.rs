@@ -121,7 +121,8 @@ enum SourcesCommand {
         /// Read the key from standard input and store it in the OS keychain
         #[arg(long)]
         key_stdin: bool,
-        /// Environment variable holding a management key (OpenRouter: account credits)
+        /// Environment variable holding a management key (OpenRouter: account credits; LiteLLM:
+        /// the proxy's master key, which user_id and team_id budgets need)
         #[arg(long)]
         management_key_env: Option<String>,
         /// How often to poll, e.g. 30s, 15m, 1h

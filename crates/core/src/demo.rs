@@ -9,7 +9,6 @@ use headroom_sim::Sim;
 use serde_json::json;
 
 use crate::credentials::Credentials;
-use crate::source::SourceOptions;
 use crate::source::{self, status_failure, HttpRunner, Reading, Source};
 use crate::store::{NewSource, Store, StoreError, DB_FILE};
 
@@ -62,12 +61,12 @@ pub async fn start(store: &Store, credentials: &Credentials, port: u16) -> Resul
     let now = Utc::now();
     let http = HttpRunner::new();
     for account in &sim.announcement().accounts {
-        let Ok(reader) = source::build(&account.provider, &sim.base_url(), &SourceOptions::new())
+        let Ok(reader) = source::build(&account.provider, &sim.base_url(), &account.source_options)
         else {
             return Err(DemoError::UnknownProvider(account.provider.clone()));
         };
         let source = store.add_source(&NewSource {
-            options: SourceOptions::new(),
+            options: account.source_options.clone(),
             name: account.name.clone(),
             kind: account.provider.clone(),
             base_url: sim.base_url(),
@@ -90,7 +89,16 @@ pub async fn start(store: &Store, credentials: &Credentials, port: u16) -> Resul
         let url = format!("{}{chat_path}", sim.base_url());
         let request =
             json!({"model": "demo-model", "messages": [{"role": "user", "content": "ping"}]});
-        if let Ok(response) = http.post_json_bearer(&url, &account.key, &request).await {
+        let sent = match account.provider.as_str() {
+            // Anthropic takes its key in x-api-key, never as a bearer token.
+            "anthropic" => {
+                let version = [("anthropic-version", "2023-06-01")];
+                http.post_json_with_key_header(&url, "x-api-key", &account.key, &version, &request)
+                    .await
+            }
+            _ => http.post_json_bearer(&url, &account.key, &request).await,
+        };
+        if let Ok(response) = sent {
             if !(200..300).contains(&response.status) {
                 let failure = status_failure(
                     &account.provider,
@@ -120,23 +128,23 @@ fn history_of(sim: &Sim, account: &str, reader: &dyn Source, now: DateTime<Utc>)
     // Ends just before now, so the first live poll is the newest reading.
     .chain(std::iter::once(end));
     for at in steps {
-        for (path, body) in sim.snapshot(account, at) {
-            match reader.read_snapshot(&path, &body, at) {
-                Ok(readings) => {
-                    for reading in readings {
-                        let meter = meters
-                            .iter_mut()
-                            .find(|h| h.first().is_some_and(|(_, r)| r.meter == reading.meter));
-                        match meter {
-                            Some(history) => history.push((at, reading)),
-                            None => meters.push(vec![(at, reading)]),
-                        }
+        // Read together: some meters need two endpoints' answers (a limit and the spend).
+        let served = sim.snapshot(account, at);
+        match reader.read_snapshots(&served, at) {
+            Ok(readings) => {
+                for reading in readings {
+                    let meter = meters
+                        .iter_mut()
+                        .find(|h| h.first().is_some_and(|(_, r)| r.meter == reading.meter));
+                    match meter {
+                        Some(history) => history.push((at, reading)),
+                        None => meters.push(vec![(at, reading)]),
                     }
                 }
-                // The simulator and the parsers ship together; a mismatch is a bug to see in
-                // the log, not a reason to withhold the rest of the demo.
-                Err(problem) => tracing::warn!(account, path, problem, "demo history unreadable"),
             }
+            // The simulator and the parsers ship together; a mismatch is a bug to see in the
+            // log, not a reason to withhold the rest of the demo.
+            Err(problem) => tracing::warn!(account, problem, "demo history unreadable"),
         }
     }
     meters

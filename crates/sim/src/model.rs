@@ -54,6 +54,11 @@ impl Curve {
         }
     }
 
+    /// The instant `usage_now` refers to.
+    pub fn started_at(&self) -> DateTime<Utc> {
+        self.t0
+    }
+
     pub fn state_at(&self, at: DateTime<Utc>) -> AccountState {
         let usage = self.usage_sim(self.sim_instant(at));
         let limit = self.spec.key_limit;

@@ -1,4 +1,4 @@
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use rust_decimal::Decimal;
@@ -53,6 +53,14 @@ pub struct AccountSpec {
     /// balance, so a suspended account can be shown in arrears.
     #[serde(default)]
     pub overdraft: Decimal,
+    /// OpenAI only: the organisation's hard spend limit per calendar month (UTC), served in cents
+    /// by `/v1/organization/spend_limit`; `None` means the organisation has set none.
+    #[serde(default)]
+    pub monthly_limit: Option<Decimal>,
+    /// Settings the account's Headroom source needs besides URL and key, e.g. Anthropic's
+    /// `monthly_budget`, because its API reveals no limit. Announced with the account.
+    #[serde(default)]
+    pub source_options: BTreeMap<String, String>,
 }
 
 impl AccountSpec {
@@ -64,12 +72,22 @@ impl AccountSpec {
 }
 
 /// The providers the simulator speaks for, each in its own module under `providers/`.
-pub const PROVIDERS: &[&str] = &["openrouter", "deepseek", "moonshot", "siliconflow"];
+pub const PROVIDERS: &[&str] = &[
+    "openrouter",
+    "deepseek",
+    "moonshot",
+    "siliconflow",
+    "openai",
+    "anthropic",
+    "litellm",
+    "newapi",
+];
 
 /// OpenRouter bills in USD; the others are Chinese platforms whose main site bills in CNY.
 pub fn default_currency(provider: &str) -> &'static str {
     match provider {
-        "openrouter" => "USD",
+        "openrouter" | "openai" | "anthropic" => "USD",
+        "litellm" | "newapi" => "USD",
         _ => "CNY",
     }
 }
@@ -107,6 +125,8 @@ fn demo_account(
         currency: None,
         granted_credits: Decimal::ZERO,
         overdraft: Decimal::ZERO,
+        monthly_limit: None,
+        source_options: BTreeMap::new(),
     }
 }
 
@@ -132,6 +152,71 @@ fn demo_wallet(
         currency: Some("CNY".into()),
         granted_credits: Decimal::from(granted),
         overdraft: Decimal::ZERO,
+        monthly_limit: None,
+        source_options: BTreeMap::new(),
+    }
+}
+
+/// A spend-based account (OpenAI, Anthropic): its API shows spend per day, never a balance.
+fn demo_spender(
+    provider: &str,
+    name: &str,
+    monthly_limit: Option<i64>,
+    source_options: &[(&str, &str)],
+    credits: i64,
+    usage: Decimal,
+    burn: Decimal,
+) -> AccountSpec {
+    AccountSpec {
+        provider: provider.into(),
+        name: name.into(),
+        key: format!("sk-sim-{name}-admin-0001"),
+        management_key: None,
+        key_limit: None,
+        limit_reset: None,
+        total_credits: Decimal::from(credits),
+        usage_now: usage,
+        burn_per_hour: burn,
+        currency: None,
+        granted_credits: Decimal::ZERO,
+        overdraft: Decimal::ZERO,
+        monthly_limit: monthly_limit.map(Decimal::from),
+        source_options: source_options
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    }
+}
+
+/// A budget on an AI gateway: a LiteLLM virtual key (with the proxy's master key, and the team it
+/// belongs to) or a new-api token.
+fn demo_gateway(
+    provider: &str,
+    name: &str,
+    key_limit: Option<i64>,
+    credits: i64,
+    usage: Decimal,
+    burn: Decimal,
+) -> AccountSpec {
+    let litellm = provider == "litellm";
+    AccountSpec {
+        provider: provider.into(),
+        name: name.into(),
+        key: format!("sk-sim-{name}-0001"),
+        management_key: litellm.then(|| format!("sk-sim-{name}-master-0001")),
+        key_limit: key_limit.map(Decimal::from),
+        limit_reset: None,
+        total_credits: Decimal::from(credits),
+        usage_now: usage,
+        burn_per_hour: burn,
+        currency: None,
+        granted_credits: Decimal::ZERO,
+        overdraft: Decimal::ZERO,
+        monthly_limit: None,
+        source_options: match litellm {
+            true => BTreeMap::from([("team_id".to_string(), format!("team-sim-{name}"))]),
+            false => BTreeMap::new(),
+        },
     }
 }
 
@@ -154,6 +239,32 @@ fn demo() -> Scenario {
             demo_wallet("moonshot", "kimi", 400, 50, cents(37000), cents(50)),
             // ¥138 left at ¥1.68 a day, part of the ¥14 gift still unspent early on.
             demo_wallet("siliconflow", "siliconflow", 200, 14, cents(6200), cents(7)),
+            // $4.80 a day against a $250 org spend limit: a month's spend stays under it.
+            demo_spender(
+                "openai",
+                "openai",
+                Some(250),
+                &[],
+                5000,
+                cents(90000),
+                cents(20),
+            ),
+            // No limit in Anthropic's API, so the source measures spend against a $150 budget;
+            // $3.60 a day is about $110 by the end of a month.
+            demo_spender(
+                "anthropic",
+                "anthropic",
+                None,
+                &[("monthly_budget", "150")],
+                3000,
+                cents(60000),
+                cents(15),
+            ),
+            // A LiteLLM virtual key with $4.50 of its $50 budget left at $1.44 a day: about three
+            // days. Its team has spent the same of a $400 budget.
+            demo_gateway("litellm", "litellm", Some(50), 400, cents(4550), cents(6)),
+            // A new-api token with $120 of its $200 quota left at $1.92 a day: about two months.
+            demo_gateway("newapi", "newapi", None, 200, cents(8000), cents(8)),
         ],
     }
 }
@@ -227,7 +338,9 @@ pub(crate) fn validate(s: &Scenario) -> Result<(), SimError> {
         if !names.insert(a.name.as_str()) {
             return fail(format!("account name '{}' is used twice", a.name));
         }
-        if !openrouter && a.management_key.is_some() {
+        // A LiteLLM proxy's master key reads users' and teams' budgets.
+        let master_key = a.provider == "litellm";
+        if !openrouter && !master_key && a.management_key.is_some() {
             return fail(format!(
                 "account '{}': {} reads the balance with the API key; remove management_key",
                 a.name, a.provider
@@ -241,7 +354,9 @@ pub(crate) fn validate(s: &Scenario) -> Result<(), SimError> {
                 return fail(format!("key '{key}' is used twice"));
             }
         }
-        if !openrouter && (a.key_limit.is_some() || a.limit_reset.is_some()) {
+        // A LiteLLM virtual key's max_budget and budget_duration are its key limit and reset.
+        let key_budget = openrouter || a.provider == "litellm";
+        if !key_budget && (a.key_limit.is_some() || a.limit_reset.is_some()) {
             return fail(format!(
                 "account '{}': {} keys have no spending limit; key_limit and limit_reset must be null",
                 a.name, a.provider
@@ -255,11 +370,9 @@ pub(crate) fn validate(s: &Scenario) -> Result<(), SimError> {
                 ));
             }
         }
-        let currencies: &[&str] = if openrouter {
-            &["USD"]
-        } else {
-            &["CNY", "USD"]
-        };
+        let usd_only = openrouter
+            || ["openai", "anthropic", "litellm", "newapi"].contains(&a.provider.as_str());
+        let currencies: &[&str] = if usd_only { &["USD"] } else { &["CNY", "USD"] };
         if !currencies.contains(&a.currency()) {
             return fail(format!(
                 "account '{}': {} balances are in {}, not '{}'",
@@ -276,6 +389,7 @@ pub(crate) fn validate(s: &Scenario) -> Result<(), SimError> {
             Some(a.granted_credits),
             Some(a.overdraft),
             a.key_limit,
+            a.monthly_limit,
         ];
         if amounts.into_iter().flatten().any(|d| d < Decimal::ZERO) {
             return fail(format!(
@@ -292,6 +406,29 @@ pub(crate) fn validate(s: &Scenario) -> Result<(), SimError> {
         if openrouter && !a.granted_credits.is_zero() {
             return fail(format!(
                 "account '{}': OpenRouter has no granted credits; granted_credits must be 0",
+                a.name
+            ));
+        }
+        if a.provider != "openai" && a.monthly_limit.is_some() {
+            return fail(format!(
+                "account '{}': only OpenAI organisations have a monthly spend limit in the API; monthly_limit must be null",
+                a.name
+            ));
+        }
+        let gateway = ["litellm", "newapi"].contains(&a.provider.as_str());
+        if gateway && !a.granted_credits.is_zero() {
+            return fail(format!(
+                "account '{}': {} budgets have no granted credits; granted_credits must be 0",
+                a.name, a.provider
+            ));
+        }
+        if let Some(unknown) = a
+            .source_options
+            .keys()
+            .find(|k| a.provider == "litellm" && !["user_id", "team_id"].contains(&k.as_str()))
+        {
+            return fail(format!(
+                "account '{}': LiteLLM takes the source options user_id and team_id, not '{unknown}'",
                 a.name
             ));
         }

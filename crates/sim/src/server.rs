@@ -30,6 +30,9 @@ pub struct AnnouncedAccount {
     pub key: String,
     /// Only OpenRouter accounts have one; `null` for providers that read balances with the API key.
     pub management_key: Option<String>,
+    /// Settings the account's Headroom source needs besides URL and keys (a team id, a budget).
+    #[serde(default)]
+    pub source_options: std::collections::BTreeMap<String, String>,
 }
 
 /// A running simulator. Dropping it stops the server too.
@@ -108,6 +111,7 @@ impl Sim {
                     name: c.spec.name.clone(),
                     key: c.spec.key.clone(),
                     management_key: c.spec.management_key.clone(),
+                    source_options: c.spec.source_options.clone(),
                 })
                 .collect(),
         }

@@ -224,7 +224,11 @@ async fn announcement_is_one_json_line_with_every_account() {
             "research",
             "deepseek",
             "kimi",
-            "siliconflow"
+            "siliconflow",
+            "openai",
+            "anthropic",
+            "litellm",
+            "newapi"
         ]
     );
     for a in accounts {
@@ -234,17 +238,35 @@ async fn announcement_is_one_json_line_with_every_account() {
             .keys()
             .map(String::as_str)
             .collect();
-        assert_eq!(fields, ["key", "management_key", "name", "provider"]);
+        assert_eq!(
+            fields,
+            [
+                "key",
+                "management_key",
+                "name",
+                "provider",
+                "source_options"
+            ]
+        );
         let provider = a["provider"].as_str().expect("provider is a string");
         let balance_path = match provider {
             "openrouter" => "/api/v1/key",
             "deepseek" => "/user/balance",
             "moonshot" => "/v1/users/me/balance",
             "siliconflow" => "/v1/user/info",
+            "litellm" => "/key/info",
+            "newapi" => "/v1/dashboard/billing/usage",
+            "openai" => "/v1/organization/spend_limit",
+            // Anthropic takes its key in x-api-key, not as a bearer; tests/spenders.rs checks it.
+            "anthropic" => continue,
             other => panic!("unexpected provider {other}"),
         };
-        // Only OpenRouter has a second key; the others announce null rather than a fake one.
-        assert_eq!(a["management_key"].is_string(), provider == "openrouter");
+        // Only OpenRouter and LiteLLM (the proxy's master key) have a second key; the others
+        // announce null rather than a fake one.
+        assert_eq!(
+            a["management_key"].is_string(),
+            ["openrouter", "litellm"].contains(&provider)
+        );
         // The announced keys must actually work against the announced URL.
         let (status, _) = get(&sim, balance_path, a["key"].as_str()).await;
         assert_eq!(status, 200);
@@ -328,7 +350,7 @@ async fn scenario_files_report_problems_clearly() {
     );
     assert!(msg.contains("expected `,`"), "{msg}");
 
-    let err = load_scenario(&fixture("anthropic.scenario.json")).expect_err("unsupported provider");
+    let err = load_scenario(&fixture("gemini.scenario.json")).expect_err("unsupported provider");
     assert!(
         err.to_string()
             .contains("only supports 'openrouter', 'deepseek', 'moonshot', 'siliconflow'"),

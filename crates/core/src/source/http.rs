@@ -89,6 +89,32 @@ impl HttpRunner {
         self.send(url, request).await
     }
 
+    /// GET `url` with the key in a header of its own (Anthropic's `x-api-key`), plus the headers
+    /// the provider requires alongside it (such as `anthropic-version`).
+    pub async fn get_with_key_header(
+        &self,
+        url: &str,
+        key_header: &str,
+        key: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<Response, FetchError> {
+        let request = with_key_header(self.client.get(url), key_header, key, headers);
+        self.send(url, request).await
+    }
+
+    /// POST a JSON body with the key in a header of its own, like [`Self::get_with_key_header`].
+    pub async fn post_json_with_key_header(
+        &self,
+        url: &str,
+        key_header: &str,
+        key: &str,
+        headers: &[(&str, &str)],
+        body: &serde_json::Value,
+    ) -> Result<Response, FetchError> {
+        let request = with_key_header(self.client.post(url), key_header, key, headers).json(body);
+        self.send(url, request).await
+    }
+
     async fn send(
         &self,
         url: &str,
@@ -133,6 +159,24 @@ impl Default for HttpRunner {
     fn default() -> Self {
         Self::new()
     }
+}
+
+fn with_key_header(
+    mut request: reqwest::RequestBuilder,
+    key_header: &str,
+    key: &str,
+    headers: &[(&str, &str)],
+) -> reqwest::RequestBuilder {
+    // Marked sensitive, as bearer_auth does, so that no debug output of the request shows it. A
+    // key that cannot be a header value is left off, and the provider says the key is missing.
+    if let Ok(mut value) = reqwest::header::HeaderValue::from_str(key) {
+        value.set_sensitive(true);
+        request = request.header(key_header, value);
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request
 }
 
 fn describe(url: &str, error: &reqwest::Error, timeout: Duration) -> FetchError {

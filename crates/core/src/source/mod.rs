@@ -2,11 +2,16 @@
 //!
 //! A source only builds requests and parses responses. It never stores, schedules or alerts.
 
+pub mod anthropic;
 pub mod deepseek;
 pub mod http;
+pub mod litellm;
 pub mod moonshot;
+pub mod newapi;
+pub mod openai;
 pub mod openrouter;
 pub mod siliconflow;
+pub mod spend;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -142,6 +147,21 @@ pub trait Source: Send + Sync {
         at: DateTime<Utc>,
     ) -> Result<Vec<Reading>, String>;
 
+    /// Reads everything one poll's endpoints answered at `at`, as (path, body) in the order they
+    /// were asked. Most meters come from one body; a source whose meter needs two (OpenAI: the
+    /// limit and the spend against it) reads them together here.
+    fn read_snapshots(
+        &self,
+        served: &[(String, serde_json::Value)],
+        at: DateTime<Utc>,
+    ) -> Result<Vec<Reading>, String> {
+        let mut readings = Vec::new();
+        for (path, body) in served {
+            readings.extend(self.read_snapshot(path, body, at)?);
+        }
+        Ok(readings)
+    }
+
     /// Fills in the history the provider keeps (for example 30 days of daily costs), calling
     /// `progress(done, total)` as it goes. Providers that keep no history have nothing to fill.
     async fn backfill(&self, _http: &HttpRunner, _keys: &Keys, _progress: &Progress) -> Backfill {
@@ -229,6 +249,31 @@ pub const PROVIDERS: &[ProviderKind] = &[
         default_base_url: "https://api.siliconflow.cn",
         options: &[],
     },
+    ProviderKind {
+        kind: "litellm",
+        label: "LiteLLM",
+        // A self-hosted proxy; LiteLLM's default port on this machine.
+        default_base_url: "http://localhost:4000",
+        options: litellm::OPTIONS,
+    },
+    ProviderKind {
+        kind: "newapi",
+        label: "new-api / one-api",
+        default_base_url: "http://localhost:3000",
+        options: &[],
+    },
+    ProviderKind {
+        kind: "openai",
+        label: "OpenAI",
+        default_base_url: "https://api.openai.com",
+        options: openai::OPTIONS,
+    },
+    ProviderKind {
+        kind: "anthropic",
+        label: "Anthropic",
+        default_base_url: "https://api.anthropic.com",
+        options: anthropic::OPTIONS,
+    },
 ];
 
 pub fn provider(kind: &str) -> Option<&'static ProviderKind> {
@@ -277,6 +322,10 @@ pub fn build(
         "deepseek" => Box::new(deepseek::DeepSeek::new(base_url)),
         "moonshot" => Box::new(moonshot::Moonshot::new(base_url)),
         "siliconflow" => Box::new(siliconflow::SiliconFlow::new(base_url)),
+        "litellm" => Box::new(litellm::LiteLlm::new(base_url, options)),
+        "newapi" => Box::new(newapi::NewApi::new(base_url)),
+        "openai" => Box::new(openai::OpenAi::new(base_url, options)?),
+        "anthropic" => Box::new(anthropic::Anthropic::new(base_url, options)?),
         other => return Err(format!("Headroom cannot read {other} sources yet")),
     })
 }

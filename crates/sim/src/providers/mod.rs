@@ -2,15 +2,23 @@
 //! shapes, and renders what its GET endpoints show for an account at an instant (the demo seeds
 //! its history from that). All of them share one server and one base URL, so paths must differ.
 
+pub(crate) mod anthropic;
 pub(crate) mod deepseek;
+pub(crate) mod litellm;
 pub(crate) mod moonshot;
+pub(crate) mod newapi;
+pub(crate) mod openai;
 pub(crate) mod openrouter;
 pub(crate) mod siliconflow;
+pub(crate) mod spend;
 
 use std::sync::Arc;
 
+use axum::body::Bytes;
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::routing::post;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -25,6 +33,25 @@ pub(crate) fn routes() -> Router<Arc<World>> {
         .merge(deepseek::routes())
         .merge(moonshot::routes())
         .merge(siliconflow::routes())
+        .merge(litellm::routes())
+        .merge(newapi::routes())
+        .merge(openai::routes())
+        .merge(anthropic::routes())
+        .route(openai::CHAT_PATH, post(v1_chat_completions))
+}
+
+/// OpenAI and Moonshot both answer chat at `/v1/chat/completions`; the key says whose it is.
+/// A key nobody knows gets Moonshot's refusal, as before OpenAI shared the path.
+async fn v1_chat_completions(
+    State(world): State<Arc<World>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if openai::owns_key(&world, &headers) {
+        openai::chat_completions(world, headers, body).await
+    } else {
+        moonshot::chat_completions(State(world), headers, body).await
+    }
 }
 
 /// What each GET endpoint of the account's provider serves for it at `at`, keyed by path.
@@ -34,6 +61,10 @@ pub(crate) fn snapshot(curve: &Curve, at: DateTime<Utc>) -> Vec<(String, Value)>
         "deepseek" => deepseek::snapshot(curve, at),
         "moonshot" => moonshot::snapshot(curve, at),
         "siliconflow" => siliconflow::snapshot(curve, at),
+        "litellm" => litellm::snapshot(curve, at),
+        "newapi" => newapi::snapshot(curve, at),
+        "openai" => openai::snapshot(curve, at),
+        "anthropic" => anthropic::snapshot(curve, at),
         _ => Vec::new(),
     }
 }
@@ -44,6 +75,9 @@ pub fn chat_path(provider: &str) -> Option<&'static str> {
         "openrouter" => Some(openrouter::CHAT_PATH),
         "deepseek" => Some(deepseek::CHAT_PATH),
         "moonshot" => Some(moonshot::CHAT_PATH),
+        "openai" => Some(openai::CHAT_PATH),
+        "anthropic" => Some(anthropic::CHAT_PATH),
+        "litellm" => Some(litellm::CHAT_PATH),
         // SiliconFlow's out-of-credit answer is undocumented; the sim does not make one up.
         _ => None,
     }

@@ -7,7 +7,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -27,9 +27,8 @@ const DECIMALS: u32 = 5;
 const BODY_SUSPENDED: &str = include_str!("../../fixtures/moonshot.error-suspended.json");
 
 pub(crate) fn routes() -> Router<Arc<World>> {
-    Router::new()
-        .route(BALANCE_PATH, get(balance))
-        .route(CHAT_PATH, post(chat_completions))
+    // Chat is routed in `providers`, because OpenAI answers at the same path.
+    Router::new().route(BALANCE_PATH, get(balance))
 }
 
 pub(crate) fn snapshot(curve: &Curve, at: DateTime<Utc>) -> Vec<(String, Value)> {
@@ -83,7 +82,7 @@ async fn balance(State(world): State<Arc<World>>, headers: HeaderMap) -> Respons
     }
 }
 
-async fn chat_completions(
+pub(crate) async fn chat_completions(
     State(world): State<Arc<World>>,
     headers: HeaderMap,
     body: Bytes,

@@ -1,0 +1,188 @@
+//! `headroom sources add` for the spend-reporting providers (OpenAI, Anthropic) against the
+//! simulator: the new source's last 30 days are filled in at once, and `status` shows the meter.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+
+use chrono::{Duration, Utc};
+use headroom_core::store::Store;
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_headroom");
+const KEY_VAR: &str = "HEADROOM_TEST_SPEND_ADMIN_KEY";
+
+/// `headroom sim` with the demo scenario, stopped when dropped.
+struct SimProcess {
+    child: Child,
+    announcement: Value,
+}
+
+impl SimProcess {
+    fn start() -> Self {
+        let mut child = Command::new(BIN)
+            .args(["sim", "--scenario", "demo", "--port", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start headroom sim");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("read announcement");
+        let announcement = serde_json::from_str(&line).expect("first line is JSON");
+        Self {
+            child,
+            announcement,
+        }
+    }
+
+    fn base_url(&self) -> String {
+        self.announcement["base_url"]
+            .as_str()
+            .expect("base_url")
+            .to_string()
+    }
+
+    fn key_of(&self, provider: &str) -> String {
+        self.announcement["accounts"]
+            .as_array()
+            .expect("accounts")
+            .iter()
+            .find(|a| a["provider"] == provider)
+            .and_then(|a| a["key"].as_str())
+            .expect("an account of that provider")
+            .to_string()
+    }
+}
+
+impl Drop for SimProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn headroom(data_dir: &Path, key: &str, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env(KEY_VAR, key)
+        .env_remove("HEADROOM_DATA_DIR")
+        .output()
+        .expect("run headroom")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).to_string()
+}
+
+/// The status row of `source`, after checking it is the USD monthly budget meter.
+fn budget_row(data_dir: &Path, source: &str) -> Value {
+    let output = headroom(data_dir, "", &["status", "--json"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let rows: Vec<Value> = serde_json::from_slice(&output.stdout).expect("status --json is JSON");
+    let row = rows
+        .into_iter()
+        .find(|r| r["source"] == source)
+        .unwrap_or_else(|| panic!("no status row for {source}"));
+    assert_eq!(row["meter"], "monthly_budget", "{row}");
+    assert_eq!(
+        (&row["kind"], &row["unit"]),
+        (&"budget".into(), &"USD".into())
+    );
+    row
+}
+
+fn readings_in_last_40_days(data_dir: &Path, row: &Value) -> usize {
+    let store = Store::open(data_dir).expect("open the store");
+    let meter_id = row["meter_id"].as_i64().expect("a meter id");
+    store
+        .readings_since(meter_id, Utc::now() - Duration::days(40))
+        .expect("readings")
+        .len()
+}
+
+#[test]
+fn adding_an_openai_source_fills_in_thirty_days_and_status_shows_them() {
+    let sim = SimProcess::start();
+    let data = tempfile::tempdir().expect("temp dir");
+    let key = sim.key_of("openai");
+    let base_url = sim.base_url();
+    let output = headroom(
+        data.path(),
+        &key,
+        &[
+            "sources",
+            "add",
+            "openai",
+            "--name",
+            "o",
+            "--base-url",
+            &base_url,
+            "--key-env",
+            KEY_VAR,
+        ],
+    );
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("Filled in 30 past readings."), "{stdout}");
+    assert!(stderr.contains("Filling in history:"), "{stderr}");
+    assert!(!stdout.contains(&key) && !stderr.contains(&key));
+
+    let row = budget_row(data.path(), "o");
+    // The demo organization's spend limit is $250 (25000 cents).
+    assert_eq!(row["limit"], "250", "{row}");
+    assert_eq!(readings_in_last_40_days(data.path(), &row), 30);
+
+    let output = headroom(data.path(), &key, &["poll", "--once"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stdout).contains("o: ok"),
+        "{}",
+        text(&output.stdout)
+    );
+    let row = budget_row(data.path(), "o");
+    assert_eq!(readings_in_last_40_days(data.path(), &row), 31);
+    assert!(
+        row["forecast"].is_object(),
+        "a month of history gives a forecast: {row}"
+    );
+}
+
+#[test]
+fn anthropic_needs_a_budget_or_prepaid_amount_and_then_fills_in_history() {
+    let sim = SimProcess::start();
+    let data = tempfile::tempdir().expect("temp dir");
+    let key = sim.key_of("anthropic");
+    let base_url = sim.base_url();
+    let add = |extra: &[&str]| {
+        let mut args = vec![
+            "sources",
+            "add",
+            "anthropic",
+            "--name",
+            "a",
+            "--base-url",
+            &base_url,
+            "--key-env",
+            KEY_VAR,
+        ];
+        args.extend_from_slice(extra);
+        headroom(data.path(), &key, &args)
+    };
+    let output = add(&[]);
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("no balance or limit") && stderr.contains("--budget"),
+        "{stderr}"
+    );
+
+    let output = add(&["--budget", "150"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("Filled in 30 past readings."));
+    let row = budget_row(data.path(), "a");
+    assert_eq!(readings_in_last_40_days(data.path(), &row), 30);
+}

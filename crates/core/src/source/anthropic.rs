@@ -1,0 +1,402 @@
+//! Anthropic: the Admin API's `GET /v1/organizations/cost_report` says what was spent per UTC day,
+//! as decimal strings in cents. No endpoint reveals the credit balance or a spend limit, so the
+//! person gives one of:
+//!
+//! - `monthly_budget`: a Budget meter, the budget minus this calendar month's spend (UTC), reset
+//!   on the 1st;
+//! - `prepaid`: a Balance meter, the amount bought minus what was spent since `prepaid_since`
+//!   (the day it was bought, `YYYY-MM-DD`). Without `prepaid_since` the spend is counted from the
+//!   start of the cost history Anthropic serves, looking back at most [`PREPAID_LOOKBACK_DAYS`]
+//!   days: right for an account that has only ever had this prepaid amount, and an overcount
+//!   (so a too-low balance, the safe side) for one that topped up before.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+use super::spend::{
+    backfill_costs_start, backfill_instants, budget_reading, merge_days, midnight, month_start,
+    month_to_date, no_key, pages_for, prepaid_reading, spent_between, CostPage, DailyCost,
+    MAX_PAGES,
+};
+use super::{
+    amount_option, api_root, fetch_failure, not_an_endpoint, status_failure, unreadable, Backfill,
+    HttpRunner, Keys, PollFailure, PollOutcome, Progress, ProviderOption, Reading, Source,
+    SourceOptions,
+};
+use crate::money::decimal_from_json;
+
+const KIND: &str = "anthropic";
+const LABEL: &str = "Anthropic";
+pub const COST_REPORT_PATH: &str = "/v1/organizations/cost_report";
+const API_VERSION: (&str, &str) = ("anthropic-version", "2023-06-01");
+/// The most days one cost report page holds.
+const PAGE_DAYS: i64 = 31;
+/// How far back spend is counted for a prepaid amount given without `prepaid_since`.
+pub const PREPAID_LOOKBACK_DAYS: i64 = 365;
+
+pub const OPTIONS: &[ProviderOption] = &[
+    ProviderOption {
+        name: "monthly_budget",
+        label: "Monthly budget (USD)",
+        help: "What to measure each calendar month's spend against. Give this or a prepaid amount.",
+        required: false,
+    },
+    ProviderOption {
+        name: "prepaid",
+        label: "Prepaid credit (USD)",
+        help: "The credit you bought; spend is drawn down from it. Give this or a monthly budget.",
+        required: false,
+    },
+    ProviderOption {
+        name: "prepaid_since",
+        label: "Prepaid since (YYYY-MM-DD)",
+        help: "The day you bought the prepaid credit; spend before it is not counted. Without it, all the spend Anthropic reports for the past year is.",
+        required: false,
+    },
+];
+
+/// What the spend is measured against.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Allowance {
+    Monthly(Decimal),
+    Prepaid {
+        amount: Decimal,
+        since: Option<NaiveDate>,
+    },
+}
+
+pub struct Anthropic {
+    base_url: String,
+    allowance: Allowance,
+}
+
+impl Anthropic {
+    pub fn new(base_url: &str, options: &SourceOptions) -> Result<Self, String> {
+        let monthly = amount_option(options, "monthly_budget")?;
+        let prepaid = amount_option(options, "prepaid")?;
+        let since = match options
+            .get("prepaid_since")
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+        {
+            None => None,
+            Some(text) => Some(NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+                format!("prepaid_since must be a date like 2026-03-01, not \"{text}\"")
+            })?),
+        };
+        let allowance = match (monthly, prepaid) {
+            (Some(_), Some(_)) => {
+                return Err("Anthropic takes a monthly budget (monthly_budget) or a prepaid amount (prepaid), not both: pick the one that matches how you pay".into())
+            }
+            (None, None) => {
+                return Err("Anthropic's API reports spend but no balance or limit, so Headroom needs something to measure it against: a monthly budget (--budget 100) or the prepaid credit you bought (--prepaid 50)".into())
+            }
+            (Some(_), None) if since.is_some() => {
+                return Err("prepaid_since goes with a prepaid amount (prepaid), not with a monthly budget".into())
+            }
+            (Some(budget), None) => Allowance::Monthly(budget),
+            (None, Some(amount)) => Allowance::Prepaid { amount, since },
+        };
+        Ok(Self {
+            base_url: api_root(base_url),
+            allowance,
+        })
+    }
+
+    /// The first day whose spend counts against the allowance for a reading at `at`.
+    fn counted_from(&self, at: DateTime<Utc>) -> NaiveDate {
+        match self.allowance {
+            Allowance::Monthly(_) => month_start(at).date_naive(),
+            Allowance::Prepaid {
+                since: Some(since), ..
+            } => since,
+            Allowance::Prepaid { since: None, .. } => {
+                (at - Duration::days(PREPAID_LOOKBACK_DAYS)).date_naive()
+            }
+        }
+    }
+
+    fn reading(&self, costs: &[DailyCost], at: DateTime<Utc>) -> Reading {
+        match self.allowance {
+            Allowance::Monthly(budget) => budget_reading(budget, month_to_date(costs, at), at),
+            Allowance::Prepaid { amount, .. } => {
+                prepaid_reading(amount, spent_between(costs, self.counted_from(at), at))
+            }
+        }
+    }
+
+    /// Every cost report page from `start` (to `end`, or up to now), calling `progress` after each.
+    async fn cost_report_bodies(
+        &self,
+        http: &HttpRunner,
+        key: &str,
+        secrets: &[&str],
+        (start, end): (DateTime<Utc>, Option<DateTime<Utc>>),
+        progress: &Progress,
+    ) -> Result<Vec<Value>, PollFailure> {
+        let rfc3339 = |at: DateTime<Utc>| at.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let mut expected = pages_for(start, end.unwrap_or_else(Utc::now), PAGE_DAYS);
+        let mut bodies = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut params = vec![
+                ("starting_at", rfc3339(start)),
+                ("bucket_width", "1d".to_string()),
+                ("limit", PAGE_DAYS.to_string()),
+            ];
+            params.extend(end.map(|e| ("ending_at", rfc3339(e))));
+            params.extend(cursor.take().map(|c| ("page", c)));
+            let url = reqwest::Url::parse_with_params(
+                &format!("{}{COST_REPORT_PATH}", self.base_url),
+                &params,
+            )
+            .map_err(|e| {
+                PollFailure::without_answer(
+                    COST_REPORT_PATH,
+                    format!("the base URL is not usable: {e}"),
+                )
+            })?;
+            let response = http
+                .get_with_key_header(url.as_str(), "x-api-key", key, &[API_VERSION])
+                .await
+                .map_err(|e| fetch_failure(COST_REPORT_PATH, &e, secrets))?;
+            if !(200..300).contains(&response.status) {
+                return Err(status_failure(KIND, COST_REPORT_PATH, &response, secrets));
+            }
+            let body: Value = serde_json::from_slice(&response.body).map_err(|e| {
+                unreadable(
+                    KIND,
+                    COST_REPORT_PATH,
+                    &e.to_string(),
+                    &response.body,
+                    secrets,
+                )
+            })?;
+            let next = parse_cost_report(&body)
+                .map_err(|problem| {
+                    unreadable(KIND, COST_REPORT_PATH, &problem, &response.body, secrets)
+                })?
+                .next_page;
+            bodies.push(body);
+            expected = expected.max(bodies.len() + usize::from(next.is_some()));
+            progress(bodies.len(), expected);
+            match next {
+                None => return Ok(bodies),
+                Some(_) if bodies.len() >= MAX_PAGES => {
+                    return Err(PollFailure::without_answer(
+                        COST_REPORT_PATH,
+                        format!("Anthropic kept sending more pages of costs after {MAX_PAGES}; Headroom stopped asking."),
+                    ))
+                }
+                Some(next) => cursor = Some(next),
+            }
+        }
+    }
+
+    fn read(&self, served: &[(String, Value)], at: DateTime<Utc>) -> Result<Vec<Reading>, String> {
+        let mut costs = Vec::new();
+        for (path, body) in served {
+            if path != COST_REPORT_PATH {
+                return Err(not_an_endpoint(LABEL, path, &[COST_REPORT_PATH]));
+            }
+            costs.extend(parse_cost_report(body)?.days);
+        }
+        Ok(vec![self.reading(&merge_days(costs), at)])
+    }
+}
+
+#[async_trait]
+impl Source for Anthropic {
+    async fn poll(&self, http: &HttpRunner, keys: &Keys) -> PollOutcome {
+        let secrets = keys.secrets();
+        let mut outcome = PollOutcome::default();
+        let Some(key) = keys.key.as_deref() else {
+            outcome.failures.push(no_key(COST_REPORT_PATH, LABEL));
+            return outcome;
+        };
+        let now = Utc::now();
+        let window = (midnight(self.counted_from(now)), None);
+        match self
+            .cost_report_bodies(http, key, &secrets, window, &|_, _| {})
+            .await
+        {
+            Ok(pages) => {
+                let served: Vec<(String, Value)> = pages
+                    .into_iter()
+                    .map(|p| (COST_REPORT_PATH.to_string(), p))
+                    .collect();
+                match self.read(&served, now) {
+                    Ok(readings) => outcome.readings = readings,
+                    Err(problem) => outcome
+                        .failures
+                        .push(PollFailure::without_answer(COST_REPORT_PATH, problem)),
+                }
+            }
+            Err(failure) => outcome.failures.push(failure),
+        }
+        outcome
+    }
+
+    fn read_snapshot(
+        &self,
+        path: &str,
+        body: &Value,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<Reading>, String> {
+        self.read(&[(path.to_string(), body.clone())], at)
+    }
+
+    /// The last 30 days, one reading a day.
+    async fn backfill(&self, http: &HttpRunner, keys: &Keys, progress: &Progress) -> Backfill {
+        let secrets = keys.secrets();
+        let mut backfill = Backfill::default();
+        let Some(key) = keys.key.as_deref() else {
+            backfill.failures.push(no_key(COST_REPORT_PATH, LABEL));
+            return backfill;
+        };
+        let now = Utc::now();
+        let instants = backfill_instants(now);
+        let start = match instants.first() {
+            Some(first) => midnight(self.counted_from(*first)).min(backfill_costs_start(now)),
+            None => return backfill,
+        };
+        // Today is still running; the first poll reads it.
+        let window = (start, Some(midnight(now.date_naive())));
+        let pages = match self
+            .cost_report_bodies(http, key, &secrets, window, progress)
+            .await
+        {
+            Ok(pages) => pages,
+            Err(failure) => {
+                backfill.failures.push(failure);
+                return backfill;
+            }
+        };
+        let mut costs = Vec::new();
+        for page in &pages {
+            match parse_cost_report(page) {
+                Ok(page) => costs.extend(page.days),
+                Err(problem) => {
+                    backfill
+                        .failures
+                        .push(PollFailure::without_answer(COST_REPORT_PATH, problem));
+                    return backfill;
+                }
+            }
+        }
+        let costs = merge_days(costs);
+        backfill.history = instants
+            .into_iter()
+            .map(|at| (at, self.reading(&costs, at)))
+            .collect();
+        backfill
+    }
+}
+
+/// One page of the cost report, per UTC day in dollars. Amounts are decimal strings in cents
+/// ("123.45" is $1.2345), read exactly.
+pub fn parse_cost_report_page(body: &Value) -> Result<Vec<DailyCost>, String> {
+    Ok(parse_cost_report(body)?.days)
+}
+
+fn parse_cost_report(body: &Value) -> Result<CostPage, String> {
+    let buckets = body
+        .get("data")
+        .ok_or("the field data is missing")?
+        .as_array()
+        .ok_or("data is not a list")?;
+    let mut days = Vec::with_capacity(buckets.len());
+    for (i, bucket) in buckets.iter().enumerate() {
+        let start = bucket
+            .get("starting_at")
+            .and_then(Value::as_str)
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .ok_or_else(|| format!("data.{i}.starting_at is not an RFC 3339 time"))?;
+        let results = bucket
+            .get("results")
+            .and_then(Value::as_array)
+            .ok_or_else(|| format!("data.{i}.results is not a list"))?;
+        let mut cents = Decimal::ZERO;
+        for (j, result) in results.iter().enumerate() {
+            let field = format!("data.{i}.results.{j}");
+            let amount = result
+                .get("amount")
+                .ok_or_else(|| format!("the field {field}.amount is missing"))?;
+            cents += decimal_from_json(amount)
+                .ok_or_else(|| format!("{field}.amount is not a number of cents ({amount})"))?;
+            let currency = result
+                .get("currency")
+                .and_then(Value::as_str)
+                .unwrap_or("USD");
+            if !currency.eq_ignore_ascii_case("usd") {
+                return Err(format!(
+                    "{field} is in {currency}; Headroom reads Anthropic costs in USD"
+                ));
+            }
+        }
+        days.push(DailyCost {
+            day: start.to_utc().date_naive(),
+            amount: cents / Decimal::ONE_HUNDRED,
+        });
+    }
+    let has_more = body
+        .get("has_more")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let next_page = body
+        .get("next_page")
+        .and_then(Value::as_str)
+        .filter(|p| has_more && !p.is_empty())
+        .map(str::to_string);
+    Ok(CostPage { days, next_page })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn options(pairs: &[(&str, &str)]) -> SourceOptions {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn documented_cents_string_is_exact_dollars() {
+        let body = json!({"data": [{"starting_at": "2025-08-01T00:00:00Z", "ending_at": "2025-08-02T00:00:00Z",
+            "results": [{"currency": "USD", "amount": "123.78912"}, {"currency": "USD", "amount": "0.00088"}]}],
+            "has_more": true, "next_page": "page_MjAyNS0wNS0xNFQwMDowMDowMFo="});
+        let page = parse_cost_report(&body).unwrap();
+        assert_eq!(page.days[0].amount, Decimal::new(1237900, 6));
+        assert_eq!(
+            page.next_page.as_deref(),
+            Some("page_MjAyNS0wNS0xNFQwMDowMDowMFo=")
+        );
+    }
+
+    #[test]
+    fn exactly_one_allowance_is_required_in_words() {
+        let err =
+            |pairs: &[(&str, &str)]| Anthropic::new("http://x", &options(pairs)).err().unwrap();
+        assert!(
+            err(&[]).contains("monthly budget (--budget 100)"),
+            "{}",
+            err(&[])
+        );
+        assert!(err(&[("monthly_budget", "10"), ("prepaid", "5")]).contains("not both"));
+        assert!(err(&[("prepaid", "5"), ("prepaid_since", "March")]).contains("2026-03-01"));
+        assert!(
+            err(&[("monthly_budget", "5"), ("prepaid_since", "2026-03-01")])
+                .contains("prepaid_since")
+        );
+        assert!(Anthropic::new(
+            "http://x",
+            &options(&[("prepaid", "5"), ("prepaid_since", "2026-03-01")])
+        )
+        .is_ok());
+    }
+}

@@ -1,0 +1,198 @@
+//! new-api / one-api gateways: OpenAI's retired dashboard billing endpoints, read with the gateway
+//! token. `GET /v1/dashboard/billing/subscription` gives the token's quota (`hard_limit_usd`),
+//! `GET /v1/dashboard/billing/usage` what it has used (`total_usage`, in units of $0.01). Together
+//! they make one budget meter: remaining = hard_limit_usd − total_usage / 100.
+//!
+//! The gateway reports USD only when its "display in currency" setting is on (the default); with it
+//! off the same fields count raw quota units, which Headroom cannot tell apart.
+
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+use super::{
+    api_root, get_json, not_an_endpoint, required_amount, unreadable, HttpRunner, Keys, MeterKind,
+    MeterSpec, PollFailure, PollOutcome, Reading, Source,
+};
+
+const KIND: &str = "newapi";
+const SUBSCRIPTION_PATH: &str = "/v1/dashboard/billing/subscription";
+const USAGE_PATH: &str = "/v1/dashboard/billing/usage";
+
+pub struct NewApi {
+    base_url: String,
+    /// The quota from the last subscription body read by `read_snapshot`: a usage body means
+    /// nothing without it, and the two arrive as separate snapshots.
+    last_quota: Mutex<Option<Decimal>>,
+}
+
+impl NewApi {
+    pub fn new(base_url: &str) -> Self {
+        Self {
+            // The paths carry /v1 themselves; people paste the gateway's OpenAI base URL with it.
+            base_url: api_root(base_url),
+            last_quota: Mutex::new(None),
+        }
+    }
+
+    fn remember_quota(&self, quota: Decimal) {
+        if let Ok(mut last) = self.last_quota.lock() {
+            *last = Some(quota);
+        }
+    }
+
+    fn remembered_quota(&self) -> Option<Decimal> {
+        self.last_quota.lock().ok().and_then(|last| *last)
+    }
+}
+
+#[async_trait]
+impl Source for NewApi {
+    async fn poll(&self, http: &HttpRunner, keys: &Keys) -> PollOutcome {
+        let secrets = keys.secrets();
+        let mut outcome = PollOutcome::default();
+        let Some(key) = keys.key.as_deref() else {
+            outcome.failures.push(PollFailure::without_answer(
+                SUBSCRIPTION_PATH,
+                "new-api reads the quota with the gateway token, and none is set for this source."
+                    .to_string(),
+            ));
+            return outcome;
+        };
+        let get = |path: &'static str| get_json(http, KIND, &self.base_url, path, key, &secrets);
+        let body = match get(SUBSCRIPTION_PATH).await {
+            Ok(body) => body,
+            Err(failure) => {
+                outcome.failures.push(failure);
+                return outcome;
+            }
+        };
+        let quota = match parse_quota(&body) {
+            Ok(quota) => quota,
+            Err(problem) => {
+                let excerpt = body.to_string();
+                outcome.failures.push(unreadable(
+                    KIND,
+                    SUBSCRIPTION_PATH,
+                    &problem,
+                    excerpt.as_bytes(),
+                    &secrets,
+                ));
+                return outcome;
+            }
+        };
+        match get(USAGE_PATH).await {
+            Ok(body) => match budget(quota, &body) {
+                Ok(reading) => outcome.readings.push(reading),
+                Err(problem) => outcome.failures.push(unreadable(
+                    KIND,
+                    USAGE_PATH,
+                    &problem,
+                    body.to_string().as_bytes(),
+                    &secrets,
+                )),
+            },
+            Err(failure) => outcome.failures.push(failure),
+        }
+        outcome
+    }
+
+    /// The subscription body gives no reading by itself; the usage body that follows it does.
+    fn read_snapshot(
+        &self,
+        path: &str,
+        body: &Value,
+        _at: DateTime<Utc>,
+    ) -> Result<Vec<Reading>, String> {
+        match path {
+            SUBSCRIPTION_PATH => {
+                self.remember_quota(parse_quota(body)?);
+                Ok(Vec::new())
+            }
+            USAGE_PATH => {
+                let quota = self.remembered_quota().ok_or_else(|| {
+                    format!("{USAGE_PATH} cannot be read before {SUBSCRIPTION_PATH}, which gives the quota")
+                })?;
+                Ok(vec![budget(quota, body)?])
+            }
+            _ => Err(not_an_endpoint(
+                "new-api",
+                path,
+                &[SUBSCRIPTION_PATH, USAGE_PATH],
+            )),
+        }
+    }
+}
+
+/// The token's quota in USD: what is left plus what was used.
+pub fn parse_quota(subscription: &Value) -> Result<Decimal, String> {
+    required_amount(subscription, "/hard_limit_usd")
+}
+
+/// The budget meter: the quota less the usage, which new-api counts in cents.
+pub fn budget(quota: Decimal, usage: &Value) -> Result<Reading, String> {
+    let used = required_amount(usage, "/total_usage")? / Decimal::ONE_HUNDRED;
+    Ok(Reading {
+        meter: MeterSpec {
+            name: "quota".into(),
+            label: "Token quota".into(),
+            kind: MeterKind::Budget,
+            unit: "USD".into(),
+        },
+        remaining: (quota - used).max(Decimal::ZERO),
+        limit: Some(quota),
+        used: Some(used.normalize()),
+        reset: None,
+        reset_at: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn usage_counts_cents_exactly() {
+        let quota =
+            parse_quota(&json!({"object": "billing_subscription", "hard_limit_usd": 100.0}))
+                .unwrap();
+        let reading = budget(quota, &json!({"object": "list", "total_usage": 1234})).unwrap();
+        assert_eq!(reading.used.unwrap().to_string(), "12.34");
+        assert_eq!(reading.remaining.to_string(), "87.66");
+        assert_eq!(reading.limit.unwrap().to_string(), "100");
+        let documented = budget(quota, &json!({"total_usage": 2500.0})).unwrap();
+        assert_eq!(documented.remaining.to_string(), "75");
+    }
+
+    #[test]
+    fn snapshots_pair_the_quota_with_the_usage_after_it() {
+        let source = NewApi::new("http://gateway.example/v1");
+        let usage = json!({"total_usage": 1.5});
+        let problem = source
+            .read_snapshot(USAGE_PATH, &usage, Utc::now())
+            .unwrap_err();
+        assert!(problem.contains(SUBSCRIPTION_PATH), "{problem}");
+        let none = source
+            .read_snapshot(SUBSCRIPTION_PATH, &json!({"hard_limit_usd": 5}), Utc::now())
+            .unwrap();
+        assert!(none.is_empty());
+        let readings = source
+            .read_snapshot(USAGE_PATH, &usage, Utc::now())
+            .unwrap();
+        assert_eq!(readings[0].remaining.to_string(), "4.985");
+    }
+
+    #[test]
+    fn broken_bodies_name_the_field() {
+        assert!(parse_quota(&json!({"soft_limit_usd": 1}))
+            .unwrap_err()
+            .contains("hard_limit_usd is missing"));
+        assert!(budget(Decimal::ONE, &json!({"total_usage": "n/a"}))
+            .unwrap_err()
+            .contains("total_usage is not a number"));
+    }
+}

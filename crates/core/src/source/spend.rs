@@ -1,0 +1,192 @@
+//! What the spend-reporting sources (OpenAI, Anthropic) share. Their APIs say what was spent per
+//! UTC day, never what is left, so the meter is the spend measured against a monthly budget (the
+//! provider's own limit or the person's) or drawn down from a prepaid amount they entered.
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
+use rust_decimal::Decimal;
+
+use super::{MeterKind, MeterSpec, PollFailure, Reading};
+
+/// How many past days a backfill fills in.
+pub const BACKFILL_DAYS: i64 = 30;
+/// More pages than this means the provider keeps paging the same days; stop rather than loop.
+pub(crate) const MAX_PAGES: usize = 24;
+
+/// What was spent in one UTC day (all results of its bucket added up), in USD.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DailyCost {
+    pub day: NaiveDate,
+    pub amount: Decimal,
+}
+
+/// One page of a cost report: its days, and the cursor of the next page if there is one.
+pub(crate) struct CostPage {
+    pub days: Vec<DailyCost>,
+    pub next_page: Option<String>,
+}
+
+pub(crate) fn midnight(day: NaiveDate) -> DateTime<Utc> {
+    day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
+}
+
+pub(crate) fn month_start(at: DateTime<Utc>) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(at.year(), at.month(), 1, 0, 0, 0)
+        .single()
+        .unwrap_or(at)
+}
+
+/// Spend limits and budgets reset at 00:00 UTC on the 1st.
+pub(crate) fn next_month_start(at: DateTime<Utc>) -> DateTime<Utc> {
+    let (year, month) = match at.month() {
+        12 => (at.year() + 1, 1),
+        m => (at.year(), m + 1),
+    };
+    Utc.with_ymd_and_hms(year, month, 1, 0, 0, 0)
+        .single()
+        .unwrap_or(at)
+}
+
+/// Spend in the UTC days from `first` through `at`'s day.
+pub(crate) fn spent_between(costs: &[DailyCost], first: NaiveDate, at: DateTime<Utc>) -> Decimal {
+    let last = at.date_naive();
+    costs
+        .iter()
+        .filter(|c| c.day >= first && c.day <= last)
+        .map(|c| c.amount)
+        .sum()
+}
+
+/// Spend in `at`'s calendar month so far: a new month starts from nothing.
+pub(crate) fn month_to_date(costs: &[DailyCost], at: DateTime<Utc>) -> Decimal {
+    spent_between(costs, month_start(at).date_naive(), at)
+}
+
+/// The monthly budget meter: what is left of `limit` this month.
+pub(crate) fn budget_reading(limit: Decimal, spent: Decimal, at: DateTime<Utc>) -> Reading {
+    Reading {
+        meter: MeterSpec {
+            name: "monthly_budget".into(),
+            label: "Monthly budget".into(),
+            kind: MeterKind::Budget,
+            unit: "USD".into(),
+        },
+        // Spend can overshoot a cap a little before the provider stops it; nothing is left then.
+        remaining: (limit - spent).max(Decimal::ZERO),
+        limit: Some(limit),
+        used: Some(spent),
+        reset: Some("monthly".into()),
+        reset_at: Some(next_month_start(at)),
+    }
+}
+
+/// The prepaid meter: what is left of the amount bought after what was spent since.
+pub(crate) fn prepaid_reading(prepaid: Decimal, spent: Decimal) -> Reading {
+    Reading {
+        meter: MeterSpec {
+            name: "prepaid".into(),
+            label: "Prepaid credit".into(),
+            kind: MeterKind::Balance,
+            unit: "USD".into(),
+        },
+        remaining: (prepaid - spent).max(Decimal::ZERO),
+        limit: None,
+        used: Some(spent),
+        reset: None,
+        reset_at: None,
+    }
+}
+
+/// The complete days of the last [`BACKFILL_DAYS`] before `now`, oldest first, each with the
+/// instant its spend was all in: one second before its midnight, so it still counts in its own
+/// month when it is a month's last day.
+pub(crate) fn backfill_instants(now: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+    let today = now.date_naive();
+    (1..=BACKFILL_DAYS)
+        .rev()
+        .map(|ago| midnight(today - Duration::days(ago - 1)) - Duration::seconds(1))
+        .collect()
+}
+
+/// Where a backfill must start asking for costs: early enough that the month of its first day is
+/// complete, so month-to-date sums are right from the first reading.
+pub(crate) fn backfill_costs_start(now: DateTime<Utc>) -> DateTime<Utc> {
+    month_start(now - Duration::days(BACKFILL_DAYS))
+}
+
+/// How many pages of `page_days` days cover `from` up to `until`.
+pub(crate) fn pages_for(from: DateTime<Utc>, until: DateTime<Utc>, page_days: i64) -> usize {
+    let days = (until - from).num_days().max(1);
+    usize::try_from((days + page_days - 1) / page_days).unwrap_or(1)
+}
+
+/// Adds up a day that a provider split over several pages or buckets.
+pub(crate) fn merge_days(mut costs: Vec<DailyCost>) -> Vec<DailyCost> {
+    costs.sort_by_key(|c| c.day);
+    let mut merged: Vec<DailyCost> = Vec::with_capacity(costs.len());
+    for cost in costs {
+        match merged.last_mut() {
+            Some(last) if last.day == cost.day => last.amount += cost.amount,
+            _ => merged.push(cost),
+        }
+    }
+    merged
+}
+
+/// A failure that a source meets before it can ask anything, in the shape of an answered one.
+pub(crate) fn no_key(endpoint: &str, label: &str) -> PollFailure {
+    PollFailure::without_answer(
+        endpoint,
+        format!("{label} reports costs only to an Admin API key, and none is set for this source."),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text).unwrap().to_utc()
+    }
+
+    #[test]
+    fn months_reset_on_the_first_at_midnight_utc() {
+        assert_eq!(
+            next_month_start(at("2026-12-31T23:59:59Z")),
+            at("2027-01-01T00:00:00Z")
+        );
+        assert_eq!(
+            month_start(at("2026-03-04T07:30:00Z")),
+            at("2026-03-01T00:00:00Z")
+        );
+        let costs = vec![
+            DailyCost {
+                day: NaiveDate::from_ymd_opt(2026, 2, 28).unwrap(),
+                amount: Decimal::new(150, 2),
+            },
+            DailyCost {
+                day: NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+                amount: Decimal::new(25, 2),
+            },
+        ];
+        assert_eq!(
+            month_to_date(&costs, at("2026-02-28T23:59:59Z")),
+            Decimal::new(150, 2)
+        );
+        assert_eq!(
+            month_to_date(&costs, at("2026-03-01T23:59:59Z")),
+            Decimal::new(25, 2)
+        );
+    }
+
+    #[test]
+    fn backfill_covers_thirty_complete_days() {
+        let instants = backfill_instants(at("2026-03-04T07:30:00Z"));
+        assert_eq!(instants.len(), 30);
+        assert_eq!(instants[0], at("2026-02-02T23:59:59Z"));
+        assert_eq!(instants[29], at("2026-03-03T23:59:59Z"));
+        assert_eq!(
+            backfill_costs_start(at("2026-03-04T07:30:00Z")),
+            at("2026-02-01T00:00:00Z")
+        );
+    }
+}
