@@ -1,6 +1,7 @@
 //! The built-in demo: the bundled simulator in-process, its own data directory, 30 days of
-//! history, and six accounts: three OpenRouter keys (healthy, running low, exhausted and
-//! answering 402) and a DeepSeek, Moonshot and SiliconFlow wallet in CNY.
+//! history, and an account for every provider kind the simulator speaks: three OpenRouter keys
+//! (healthy, running low, exhausted and answering 402), wallets in CNY, spend against budgets and
+//! gateway budgets.
 
 use std::path::{Path, PathBuf};
 

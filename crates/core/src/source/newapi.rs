@@ -6,8 +6,6 @@
 //! The gateway reports USD only when its "display in currency" setting is on (the default); with it
 //! off the same fields count raw quota units, which Headroom cannot tell apart.
 
-use std::sync::Mutex;
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -24,9 +22,6 @@ const USAGE_PATH: &str = "/v1/dashboard/billing/usage";
 
 pub struct NewApi {
     base_url: String,
-    /// The quota from the last subscription body read by `read_snapshot`: a usage body means
-    /// nothing without it, and the two arrive as separate snapshots.
-    last_quota: Mutex<Option<Decimal>>,
 }
 
 impl NewApi {
@@ -34,18 +29,7 @@ impl NewApi {
         Self {
             // The paths carry /v1 themselves; people paste the gateway's OpenAI base URL with it.
             base_url: api_root(base_url),
-            last_quota: Mutex::new(None),
         }
-    }
-
-    fn remember_quota(&self, quota: Decimal) {
-        if let Ok(mut last) = self.last_quota.lock() {
-            *last = Some(quota);
-        }
-    }
-
-    fn remembered_quota(&self) -> Option<Decimal> {
-        self.last_quota.lock().ok().and_then(|last| *last)
     }
 }
 
@@ -100,30 +84,40 @@ impl Source for NewApi {
         outcome
     }
 
-    /// The subscription body gives no reading by itself; the usage body that follows it does.
+    /// One body alone gives no reading: the meter is the subscription's quota less the usage, so
+    /// the two are read together in `read_snapshots`.
     fn read_snapshot(
         &self,
         path: &str,
-        body: &Value,
+        _body: &Value,
         _at: DateTime<Utc>,
     ) -> Result<Vec<Reading>, String> {
         match path {
-            SUBSCRIPTION_PATH => {
-                self.remember_quota(parse_quota(body)?);
-                Ok(Vec::new())
-            }
-            USAGE_PATH => {
-                let quota = self.remembered_quota().ok_or_else(|| {
-                    format!("{USAGE_PATH} cannot be read before {SUBSCRIPTION_PATH}, which gives the quota")
-                })?;
-                Ok(vec![budget(quota, body)?])
-            }
+            SUBSCRIPTION_PATH | USAGE_PATH => Err(format!(
+                "{path} alone gives no reading: the quota meter needs both {SUBSCRIPTION_PATH} and {USAGE_PATH}"
+            )),
             _ => Err(not_an_endpoint(
                 "new-api",
                 path,
                 &[SUBSCRIPTION_PATH, USAGE_PATH],
             )),
         }
+    }
+
+    fn read_snapshots(
+        &self,
+        served: &[(String, Value)],
+        _at: DateTime<Utc>,
+    ) -> Result<Vec<Reading>, String> {
+        let body_of = |wanted: &str| {
+            served
+                .iter()
+                .find(|(path, _)| path == wanted)
+                .map(|(_, body)| body)
+                .ok_or_else(|| format!("{wanted} is missing; the quota meter needs it"))
+        };
+        let quota = parse_quota(body_of(SUBSCRIPTION_PATH)?)?;
+        Ok(vec![budget(quota, body_of(USAGE_PATH)?)?])
     }
 }
 
@@ -169,21 +163,21 @@ mod tests {
     }
 
     #[test]
-    fn snapshots_pair_the_quota_with_the_usage_after_it() {
+    fn snapshots_are_read_as_a_pair() {
         let source = NewApi::new("http://gateway.example/v1");
         let usage = json!({"total_usage": 1.5});
-        let problem = source
+        let alone = source
             .read_snapshot(USAGE_PATH, &usage, Utc::now())
             .unwrap_err();
-        assert!(problem.contains(SUBSCRIPTION_PATH), "{problem}");
-        let none = source
-            .read_snapshot(SUBSCRIPTION_PATH, &json!({"hard_limit_usd": 5}), Utc::now())
-            .unwrap();
-        assert!(none.is_empty());
-        let readings = source
-            .read_snapshot(USAGE_PATH, &usage, Utc::now())
-            .unwrap();
+        assert!(alone.contains(SUBSCRIPTION_PATH), "{alone}");
+        let served = [
+            (SUBSCRIPTION_PATH.to_string(), json!({"hard_limit_usd": 5})),
+            (USAGE_PATH.to_string(), usage),
+        ];
+        let readings = source.read_snapshots(&served, Utc::now()).unwrap();
         assert_eq!(readings[0].remaining.to_string(), "4.985");
+        let missing = source.read_snapshots(&served[1..], Utc::now()).unwrap_err();
+        assert!(missing.contains(SUBSCRIPTION_PATH), "{missing}");
     }
 
     #[test]
