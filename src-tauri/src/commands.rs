@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use headroom_core::config::AddSourceRequest;
+use headroom_core::config::{AddSourceRequest, TestResult};
 use headroom_core::session::{AppState, Session, SessionError};
 use headroom_core::source::ProviderKind;
 use headroom_core::status::{MeterCard, MeterDetail, SourceView};
@@ -56,6 +56,11 @@ pub fn provider_kinds(session: S<'_>) -> Vec<ProviderKind> {
 #[tauri::command]
 pub async fn add_source(session: S<'_>, request: AddSourceRequest) -> Result<SourceView> {
     Ok(session.add_source(request).await?)
+}
+
+#[tauri::command]
+pub async fn test_source(session: S<'_>, request: AddSourceRequest) -> Result<TestResult> {
+    Ok(session.test_source(request).await?)
 }
 
 #[tauri::command]

@@ -54,6 +54,7 @@ pub fn run() {
             commands::list_sources,
             commands::provider_kinds,
             commands::add_source,
+            commands::test_source,
             commands::remove_source,
             commands::start_demo,
             commands::stop_demo,

@@ -1,5 +1,5 @@
 // The dashboard flow in the real window: demo opens by itself → leave it → empty state → demo → cards that match what the
-// simulator says → meter page → back. Driven by tauri-driver (started by run.sh).
+// simulator says → meter page → back → settings: test a connection, add sources. Driven by tauri-driver (started by run.sh).
 //
 // Env: HEADROOM_APP (app binary), HEADROOM_CLI (headroom CLI binary), HEADROOM_DEMO_PORT (port of
 // the app's in-process demo simulator), HEADROOM_SCREENSHOT_DIR (optional).
@@ -224,6 +224,28 @@ describe("dashboard", { timeout: 180_000 }, () => {
     await browser.$(sel("dashboard")).waitForDisplayed({ timeout: STEP_MS, timeoutMsg: "Escape did not go back" });
     assert.equal(await browser.$(sel("meter-page")).isExisting(), false);
   });
+  it("tests a connection without adding anything, and says when the key is rejected", { timeout: 3 * STEP_MS }, async () => {
+    await browser.$(sel("nav-settings")).click();
+    await browser.$(sel("settings-page")).waitForDisplayed({ timeout: STEP_MS });
+    // The demo's own sources are listed; testing must add none to them.
+    const sourcesBefore = (await browser.$$(sel("source-row"))).length;
+    // The demo simulator's OpenRouter endpoint, with a key it has never issued; no name needed.
+    await browser.$(sel("source-url")).setValue(simBase);
+    await browser.$(sel("key-env")).click();
+    await browser.$(sel("key-env-name")).setValue("HEADROOM_E2E_KEY");
+    await browser.$(sel("test-connection")).click();
+    const result = await browser.$(sel("test-result"));
+    await result.waitForDisplayed({ timeout: STEP_MS, timeoutMsg: "testing the connection said nothing" });
+    assert.equal(await result.getAttribute("data-ok"), "false");
+    const said = await result.getText();
+    assert.match(said, /key rejected/i);
+    assert.match(said, /401/);
+    assert.match(said, /nothing was saved/i);
+    assert.equal((await browser.$$(sel("source-row"))).length, sourcesBefore, "testing added a source");
+    assert.ok(await browser.$(sel("demo-banner")).isExisting(), "testing a connection left the demo");
+    await screenshot("test-connection.png");
+  });
+
   it("says when a typed key has no keychain to go to, and stores nothing", { timeout: 3 * STEP_MS }, async () => {
     await browser.$(sel("nav-settings")).click();
     await browser.$(sel("settings-page")).waitForDisplayed({ timeout: STEP_MS });

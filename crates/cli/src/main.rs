@@ -138,6 +138,35 @@ enum SourcesCommand {
         #[arg(long = "option", value_name = "NAME=VALUE")]
         options: Vec<String>,
     },
+    /// Poll once with these settings and say what was found, without adding the source or
+    /// storing the key; exits non-zero when nothing could be read
+    Test {
+        /// Provider kind, e.g. openrouter, generic
+        kind: String,
+        /// Ignored: accepted so that an `add` line can be tested by changing one word
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        base_url: Option<String>,
+        /// Name of the environment variable holding the key
+        #[arg(long, conflicts_with = "key_stdin")]
+        key_env: Option<String>,
+        /// Read the key from standard input; it is used for this test only
+        #[arg(long)]
+        key_stdin: bool,
+        /// Environment variable holding a management key
+        #[arg(long)]
+        management_key_env: Option<String>,
+        #[arg(long)]
+        budget: Option<String>,
+        #[arg(long)]
+        prepaid: Option<String>,
+        /// Any other provider setting, as NAME=VALUE (repeatable)
+        #[arg(long = "option", value_name = "NAME=VALUE")]
+        options: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
     List {
         #[arg(long)]
         json: bool,
@@ -243,33 +272,12 @@ async fn sources(
             prepaid,
             options,
         } => {
-            let mut settings = headroom_core::source::SourceOptions::new();
-            for option in options {
-                let Some((name, value)) = option.split_once('=') else {
-                    bail!("--option takes NAME=VALUE, not \"{option}\"");
-                };
-                settings.insert(name.trim().to_string(), value.trim().to_string());
-            }
-            settings.extend(budget.map(|b| ("monthly_budget".to_string(), b)));
-            settings.extend(prepaid.map(|p| ("prepaid".to_string(), p)));
-            let key = if key_stdin {
-                let mut key = String::new();
-                std::io::stdin()
-                    .read_to_string(&mut key)
-                    .context("cannot read the key from standard input")?;
-                Some(key)
-            } else {
-                None
-            };
+            let settings = provider_settings(options, budget, prepaid)?;
+            let key = stdin_key(key_stdin)?;
             if key.is_none() && key_env.is_none() && management_key_env.is_none() {
                 bail!("give the key with --key-env VAR (an environment variable) or --key-stdin (stored in the OS keychain)");
             }
-            let base_url = match base_url {
-                Some(url) => url,
-                None => headroom_core::source::provider(&kind)
-                    .map(|p| p.default_base_url.to_string())
-                    .unwrap_or_default(),
-            };
+            let base_url = base_url_or_default(&kind, base_url);
             let row = config::add_source(
                 store,
                 credentials,
@@ -290,6 +298,62 @@ async fn sources(
                 row.name, row.kind, row.interval_secs
             );
             backfill(store, credentials, &row).await
+        }
+        SourcesCommand::Test {
+            kind,
+            name,
+            base_url,
+            key_env,
+            key_stdin,
+            management_key_env,
+            budget,
+            prepaid,
+            options,
+            json,
+        } => {
+            let key = stdin_key(key_stdin)?;
+            if key.is_none() && key_env.is_none() && management_key_env.is_none() {
+                bail!("give the key with --key-env VAR (an environment variable) or --key-stdin");
+            }
+            let request = AddSourceRequest {
+                base_url: base_url_or_default(&kind, base_url),
+                kind,
+                name: name.unwrap_or_default(),
+                key,
+                key_env,
+                management_key: None,
+                management_key_env,
+                interval: "15m".into(),
+                options: Some(provider_settings(options, budget, prepaid)?),
+            };
+            let result =
+                config::test_source(&headroom_core::source::HttpRunner::new(), &request).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&result)?);
+            } else {
+                for m in &result.meters {
+                    let limit = m
+                        .limit
+                        .map(|l| format!(" of {}", money::format_amount(l, &m.unit)))
+                        .unwrap_or_default();
+                    println!(
+                        "found   {} ({}): {} left{limit}",
+                        m.label,
+                        m.meter,
+                        money::format_amount(m.remaining, &m.unit)
+                    );
+                }
+                for f in &result.failures {
+                    println!("failed  {}", f.message);
+                }
+                if result.meters.is_empty() && result.failures.is_empty() {
+                    println!("The provider answered, but reported no meter to watch.");
+                }
+            }
+            if !result.ok() {
+                bail!("the connection test did not read every meter");
+            }
+            Ok(())
         }
         SourcesCommand::List { json } => {
             let views: Vec<SourceView> =
@@ -314,6 +378,43 @@ async fn sources(
             Ok(())
         }
     }
+}
+
+/// `--option NAME=VALUE`s, `--budget` and `--prepaid` as the provider's settings.
+fn provider_settings(
+    options: Vec<String>,
+    budget: Option<String>,
+    prepaid: Option<String>,
+) -> Result<headroom_core::source::SourceOptions> {
+    let mut settings = headroom_core::source::SourceOptions::new();
+    for option in options {
+        let Some((name, value)) = option.split_once('=') else {
+            bail!("--option takes NAME=VALUE, not \"{option}\"");
+        };
+        settings.insert(name.trim().to_string(), value.trim().to_string());
+    }
+    settings.extend(budget.map(|b| ("monthly_budget".to_string(), b)));
+    settings.extend(prepaid.map(|p| ("prepaid".to_string(), p)));
+    Ok(settings)
+}
+
+fn stdin_key(key_stdin: bool) -> Result<Option<String>> {
+    if !key_stdin {
+        return Ok(None);
+    }
+    let mut key = String::new();
+    std::io::stdin()
+        .read_to_string(&mut key)
+        .context("cannot read the key from standard input")?;
+    Ok(Some(key))
+}
+
+fn base_url_or_default(kind: &str, base_url: Option<String>) -> String {
+    base_url.unwrap_or_else(|| {
+        headroom_core::source::provider(kind)
+            .map(|p| p.default_base_url.to_string())
+            .unwrap_or_default()
+    })
 }
 
 /// Fills in the new source's history where its provider keeps one, with progress on stderr.

@@ -337,3 +337,42 @@ fn demo_once_shows_healthy_low_and_exhausted_meters() {
         );
     }
 }
+
+#[test]
+fn sources_test_says_what_it_found_and_stores_nothing() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path();
+    let sim = SimProcess::start(0);
+    let good = sim.account("production")["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let args = [
+        "sources",
+        "test",
+        "openrouter",
+        "--name",
+        "prod",
+        "--base-url",
+        &sim.base_url(),
+        "--key-env",
+        KEY_VAR,
+    ];
+    let found = ok(headroom(dir, &good, &args));
+    assert!(
+        found.contains("found   Key limit (key_limit): $"),
+        "{found}"
+    );
+
+    let wrong = "sk-or-v1-this-key-does-not-exist-654321";
+    let refused = headroom(dir, wrong, &args);
+    assert!(!refused.status.success());
+    let out = String::from_utf8_lossy(&refused.stdout).to_string()
+        + &String::from_utf8_lossy(&refused.stderr);
+    assert!(out.contains("failed  Key rejected"), "{out}");
+    assert!(!out.contains(wrong), "the key leaked into output: {out}");
+
+    let listing = ok(headroom(dir, wrong, &["sources", "list", "--json"]));
+    assert_eq!(listing.trim(), "[]", "a test added a source: {listing}");
+    assert_eq!(files_contain(dir, wrong), Vec::<String>::new());
+}

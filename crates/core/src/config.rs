@@ -2,11 +2,13 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::classify::FailureClass;
 use crate::credentials::{CredentialError, Credentials};
-use crate::source::{self, SourceOptions};
+use crate::source::{self, HttpRunner, Keys, SourceOptions};
 use crate::store::{NewSource, SourceRow, Store, StoreError};
 
 /// Where a key comes from when a source is added.
@@ -96,6 +98,29 @@ pub fn parse_interval(text: &str) -> Result<Duration, ConfigError> {
     Ok(Duration::from_secs(total))
 }
 
+/// The request's base URL and options as they will be used, once the source they make has been
+/// built: adding and testing a source refuse the same things in the same words.
+fn checked_source(
+    request: &AddSourceRequest,
+) -> Result<(String, SourceOptions, Box<dyn source::Source>), ConfigError> {
+    let base_url = request.base_url.trim().trim_end_matches('/');
+    // Options that were left empty in a form mean "not given".
+    let options: SourceOptions = request
+        .options
+        .iter()
+        .flatten()
+        .map(|(name, value)| (name.trim().to_string(), value.trim().to_string()))
+        .filter(|(_, value)| !value.is_empty())
+        .collect();
+    let built = source::build(&request.kind, base_url, &options).map_err(ConfigError::Invalid)?;
+    if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+        return Err(ConfigError::Invalid(format!(
+            "the base URL \"{base_url}\" must start with http:// or https://"
+        )));
+    }
+    Ok((base_url.to_string(), options, built))
+}
+
 /// Checks the request, puts any typed key in the keychain, and stores the source.
 pub fn add_source(
     store: &Store,
@@ -106,21 +131,7 @@ pub fn add_source(
     if name.is_empty() {
         return Err(ConfigError::Invalid("give the source a name".into()));
     }
-    let base_url = request.base_url.trim().trim_end_matches('/');
-    // Options that were left empty in a form mean "not given".
-    let options: SourceOptions = request
-        .options
-        .iter()
-        .flatten()
-        .map(|(name, value)| (name.trim().to_string(), value.trim().to_string()))
-        .filter(|(_, value)| !value.is_empty())
-        .collect();
-    source::build(&request.kind, base_url, &options).map_err(ConfigError::Invalid)?;
-    if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
-        return Err(ConfigError::Invalid(format!(
-            "the base URL \"{base_url}\" must start with http:// or https://"
-        )));
-    }
+    let (base_url, options, _) = checked_source(request)?;
     let interval = parse_interval(&request.interval)?;
     if interval < Duration::from_secs(5) {
         return Err(ConfigError::Invalid("poll at most every 5 seconds".into()));
@@ -143,7 +154,7 @@ pub fn add_source(
     let row = store.add_source(&NewSource {
         name: name.to_string(),
         kind: request.kind.clone(),
-        base_url: base_url.to_string(),
+        base_url,
         key_ref,
         management_key_ref,
         interval_secs: interval.as_secs(),
@@ -164,6 +175,100 @@ fn reference(
         KeyInput::Secret(secret) => {
             Some(credentials.store_in_keychain(&format!("source/{source}/{role}"), &secret)?)
         }
+    })
+}
+
+/// One meter a test of a source found.
+#[derive(Clone, Debug, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/lib/bindings/")]
+pub struct FoundMeter {
+    pub meter: String,
+    pub label: String,
+    pub unit: String,
+    /// Exact decimal text, as the provider sent it.
+    #[ts(type = "string")]
+    pub remaining: Decimal,
+    #[ts(type = "string | null")]
+    pub limit: Option<Decimal>,
+}
+
+/// One thing that went wrong while testing a source, in words.
+#[derive(Clone, Debug, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/lib/bindings/")]
+pub struct TestFailure {
+    pub endpoint: String,
+    pub status: Option<u16>,
+    pub class: Option<FailureClass>,
+    pub message: String,
+}
+
+/// What one poll with a source's settings found. Nothing of it is stored.
+#[derive(Clone, Debug, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/lib/bindings/")]
+pub struct TestResult {
+    pub meters: Vec<FoundMeter>,
+    pub failures: Vec<TestFailure>,
+}
+
+impl TestResult {
+    pub fn ok(&self) -> bool {
+        self.failures.is_empty() && !self.meters.is_empty()
+    }
+}
+
+/// Tries a source's settings with one poll and says what it found, storing nothing: a typed key
+/// is used in memory and dropped, a named environment variable is read now, and no keychain,
+/// database or event is touched. A settings mistake is an error; a failed poll is a result.
+pub async fn test_source(
+    http: &HttpRunner,
+    request: &AddSourceRequest,
+) -> Result<TestResult, ConfigError> {
+    let (_, _, built) = checked_source(request)?;
+    let resolve = |secret: &Option<String>, env: &Option<String>| {
+        match KeyInput::from_fields(secret.clone(), env.clone()) {
+            KeyInput::None => Ok(None),
+            KeyInput::Secret(key) => Ok(Some(key.trim().to_string())),
+            // A fresh resolver: only env references are given to it, which need no state.
+            KeyInput::EnvVar(var) => Credentials::new()
+                .resolve(&Credentials::env_reference(&var)?)
+                .map(Some),
+        }
+    };
+    let keys = Keys {
+        key: resolve(&request.key, &request.key_env)?,
+        management_key: resolve(&request.management_key, &request.management_key_env)?,
+    };
+    if keys.key.is_none() && keys.management_key.is_none() {
+        return Err(ConfigError::Invalid(
+            "give a key to test with, or the name of an environment variable that holds it".into(),
+        ));
+    }
+    let outcome = built.poll(http, &keys).await;
+    Ok(TestResult {
+        meters: outcome
+            .readings
+            .into_iter()
+            .map(|r| FoundMeter {
+                meter: r.meter.name,
+                label: r.meter.label,
+                unit: r.meter.unit,
+                remaining: r.remaining,
+                limit: r.limit,
+            })
+            .collect(),
+        failures: outcome
+            .failures
+            .into_iter()
+            .map(|f| TestFailure {
+                endpoint: f.endpoint,
+                status: f.status,
+                class: f.class,
+                message: f.message,
+            })
+            .collect(),
     })
 }
 

@@ -24,7 +24,7 @@ pub fn decimal_from_json(value: &Value) -> Option<Decimal> {
 /// Digits after the decimal point that a currency is shown with.
 pub fn currency_precision(unit: &str) -> u32 {
     match unit {
-        "JPY" | "KRW" | "tokens" | "requests" => 0,
+        "JPY" | "KRW" | "tokens" | "requests" | "keys" => 0,
         _ => 2,
     }
 }

@@ -71,7 +71,10 @@ impl Poller {
                 failures: vec![failure],
             },
             Ok(keys) => match source::build(&source.kind, &source.base_url, &source.options) {
-                Ok(adapter) => adapter.poll(&self.http, &keys).await,
+                // Every provider's successful answers may announce rate-limit windows too.
+                Ok(adapter) => {
+                    source::windows::poll_with_windows(adapter.as_ref(), &self.http, &keys).await
+                }
                 Err(problem) => source::PollOutcome {
                     readings: vec![],
                     failures: vec![PollFailure::without_answer("", problem)],

@@ -9,7 +9,7 @@ use tokio::sync::{broadcast, Mutex};
 use tokio::task::JoinHandle;
 use ts_rs::TS;
 
-use crate::config::{self, AddSourceRequest, ConfigError};
+use crate::config::{self, AddSourceRequest, ConfigError, TestResult};
 use crate::credentials::Credentials;
 use crate::demo::{self, DemoError};
 use crate::scheduler::{Poller, Schedule};
@@ -216,6 +216,12 @@ impl Session {
         }
         self.start_backfill(&row).await;
         Ok(SourceView::from(&row))
+    }
+
+    /// Polls once with a source's settings and says what it found, without adding the source,
+    /// storing its key or leaving the demo.
+    pub async fn test_source(&self, request: AddSourceRequest) -> Result<TestResult> {
+        Ok(config::test_source(&crate::source::HttpRunner::new(), &request).await?)
     }
 
     /// Fills in the new source's history in the background; its progress shows in the app state.

@@ -5,6 +5,7 @@
 //! Used by `headroom sim`, by the desktop app's demo mode and by integration
 //! tests, so that nothing needs a real provider account or network access.
 
+mod faults;
 mod model;
 mod providers;
 mod scenario;
@@ -13,6 +14,7 @@ mod world;
 
 use std::path::PathBuf;
 
+pub use faults::Fault;
 pub use model::AccountState;
 pub use providers::chat_path;
 pub use scenario::{

@@ -61,6 +61,10 @@ pub struct AccountSpec {
     /// `monthly_budget`, because its API reveals no limit. Announced with the account.
     #[serde(default)]
     pub source_options: BTreeMap<String, String>,
+    /// APIPark only: how many upstream provider keys share `total_credits` (tokens) equally. The
+    /// gateway uses them in priority order, so each is `exceeded` once its share is used up.
+    #[serde(default)]
+    pub upstream_keys: Option<u32>,
 }
 
 impl AccountSpec {
@@ -81,6 +85,7 @@ pub const PROVIDERS: &[&str] = &[
     "anthropic",
     "litellm",
     "newapi",
+    "apipark",
 ];
 
 /// OpenRouter bills in USD; the others are Chinese platforms whose main site bills in CNY.
@@ -88,6 +93,8 @@ pub fn default_currency(provider: &str) -> &'static str {
     match provider {
         "openrouter" | "openai" | "anthropic" => "USD",
         "litellm" | "newapi" => "USD",
+        // Unused: APIPark counts tokens, never money.
+        "apipark" => "USD",
         _ => "CNY",
     }
 }
@@ -127,6 +134,7 @@ fn demo_account(
         overdraft: Decimal::ZERO,
         monthly_limit: None,
         source_options: BTreeMap::new(),
+        upstream_keys: None,
     }
 }
 
@@ -154,6 +162,7 @@ fn demo_wallet(
         overdraft: Decimal::ZERO,
         monthly_limit: None,
         source_options: BTreeMap::new(),
+        upstream_keys: None,
     }
 }
 
@@ -185,6 +194,7 @@ fn demo_spender(
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
+        upstream_keys: None,
     }
 }
 
@@ -217,6 +227,33 @@ fn demo_gateway(
             true => BTreeMap::from([("team_id".to_string(), format!("team-sim-{name}"))]),
             false => BTreeMap::new(),
         },
+        upstream_keys: None,
+    }
+}
+
+/// An APIPark console with two upstream OpenAI keys of 3M tokens each: the first is `exceeded`,
+/// the second has 2.6M left at 20k tokens an hour (about five days).
+fn demo_apipark() -> AccountSpec {
+    AccountSpec {
+        provider: "apipark".into(),
+        name: "apipark".into(),
+        // The console's session cookie, as a browser sends it.
+        key: "session=sim-apipark-console-0001".into(),
+        management_key: None,
+        key_limit: None,
+        limit_reset: None,
+        total_credits: Decimal::from(6_000_000),
+        usage_now: Decimal::from(3_400_000),
+        burn_per_hour: Decimal::from(20_000),
+        currency: None,
+        granted_credits: Decimal::ZERO,
+        overdraft: Decimal::ZERO,
+        monthly_limit: None,
+        source_options: BTreeMap::from([
+            ("provider".to_string(), "openai".to_string()),
+            ("monthly_token_budget".to_string(), "20000000".to_string()),
+        ]),
+        upstream_keys: Some(2),
     }
 }
 
@@ -265,6 +302,7 @@ fn demo() -> Scenario {
             demo_gateway("litellm", "litellm", Some(50), 400, cents(4550), cents(6)),
             // A new-api token with $120 of its $200 quota left at $1.92 a day: about two months.
             demo_gateway("newapi", "newapi", None, 200, cents(8000), cents(8)),
+            demo_apipark(),
         ],
     }
 }
@@ -371,7 +409,8 @@ pub(crate) fn validate(s: &Scenario) -> Result<(), SimError> {
             }
         }
         let usd_only = openrouter
-            || ["openai", "anthropic", "litellm", "newapi"].contains(&a.provider.as_str());
+            || ["openai", "anthropic", "litellm", "newapi", "apipark"]
+                .contains(&a.provider.as_str());
         let currencies: &[&str] = if usd_only { &["USD"] } else { &["CNY", "USD"] };
         if !currencies.contains(&a.currency()) {
             return fail(format!(
@@ -429,6 +468,28 @@ pub(crate) fn validate(s: &Scenario) -> Result<(), SimError> {
         {
             return fail(format!(
                 "account '{}': LiteLLM takes the source options user_id and team_id, not '{unknown}'",
+                a.name
+            ));
+        }
+        let apipark = a.provider == "apipark";
+        match a.upstream_keys {
+            Some(0) | None if apipark => {
+                return fail(format!(
+                    "account '{}': an APIPark account needs upstream_keys (1 or more)",
+                    a.name
+                ))
+            }
+            Some(_) if !apipark => {
+                return fail(format!(
+                    "account '{}': only APIPark accounts have upstream_keys",
+                    a.name
+                ))
+            }
+            _ => {}
+        }
+        if apipark && !a.source_options.contains_key("provider") {
+            return fail(format!(
+                "account '{}': APIPark lists keys per upstream provider; set source_options.provider",
                 a.name
             ));
         }

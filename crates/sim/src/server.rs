@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::faults::{self, Fault};
 use crate::model::{AccountState, Curve};
 use crate::providers::{self, openrouter};
 use crate::scenario::{resolve_scenario, validate};
@@ -67,10 +68,15 @@ impl Sim {
             started_at,
         ));
         let app = providers::routes()
+            .route(faults::FAULTS_PATH, axum::routing::post(faults::set))
             .fallback(|| async { openrouter::error(StatusCode::NOT_FOUND, "Not Found") })
             .method_not_allowed_fallback(|| async {
                 openrouter::error(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed")
             })
+            .layer(axum::middleware::from_fn_with_state(
+                world.clone(),
+                faults::inject,
+            ))
             .with_state(world.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -125,6 +131,12 @@ impl Sim {
             .by_name(account)
             .map(|curve| providers::snapshot(curve, at))
             .unwrap_or_default()
+    }
+
+    /// Makes the account's GET endpoints misbehave until [`Fault::None`] clears it, as
+    /// `POST /__sim/faults` does. False for an unknown account.
+    pub fn set_fault(&self, account: &str, fault: Fault) -> bool {
+        self.world.set_fault(account, fault)
     }
 
     pub fn state_at(&self, account: &str, at: DateTime<Utc>) -> Option<AccountState> {

@@ -228,7 +228,8 @@ async fn announcement_is_one_json_line_with_every_account() {
             "openai",
             "anthropic",
             "litellm",
-            "newapi"
+            "newapi",
+            "apipark"
         ]
     );
     for a in accounts {
@@ -259,6 +260,9 @@ async fn announcement_is_one_json_line_with_every_account() {
             "openai" => "/v1/organization/spend_limit",
             // Anthropic takes its key in x-api-key, not as a bearer; tests/spenders.rs checks it.
             "anthropic" => continue,
+            // APIPark takes its console session as a cookie; core's tests/apipark_and_windows.rs
+            // reads it over HTTP.
+            "apipark" => continue,
             other => panic!("unexpected provider {other}"),
         };
         // Only OpenRouter and LiteLLM (the proxy's master key) have a second key; the others

@@ -10,6 +10,7 @@ import type {
   MeterDetail,
   ProviderKind,
   SourceView,
+  TestResult,
 } from "./types";
 
 export type { CommandError } from "./types";
@@ -26,6 +27,8 @@ export const api = {
   listSources: () => call<SourceView[]>("list_sources"),
   providerKinds: () => call<ProviderKind[]>("provider_kinds"),
   addSource: (request: AddSourceRequest) => call<SourceView>("add_source", { request }),
+  /** Polls once with the form's settings; stores nothing (not even a typed key). */
+  testSource: (request: AddSourceRequest) => call<TestResult>("test_source", { request }),
   removeSource: (name: string) => call<void>("remove_source", { name }),
   startDemo: () => call<AppState>("start_demo"),
   stopDemo: () => call<AppState>("stop_demo"),

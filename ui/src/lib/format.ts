@@ -101,6 +101,7 @@ const SINGULAR: Record<string, string> = {
   tokens: "token",
   requests: "request",
   credits: "credit",
+  keys: "key",
 };
 
 /**

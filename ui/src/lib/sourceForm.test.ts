@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { emptySecret, toRequest, validateSourceForm, type SourceFormFields } from "./sourceForm";
+import { emptySecret, summarizeTest, toRequest, validateForTest, validateSourceForm, type SourceFormFields } from "./sourceForm";
 
 function fields(over: Partial<SourceFormFields> = {}): SourceFormFields {
   return {
@@ -64,5 +64,49 @@ describe("add-source request", () => {
     const req = toRequest(fields());
     expect(req.managementKey).toBeNull();
     expect(req.managementKeyEnv).toBeNull();
+  });
+});
+
+describe("testing a connection", () => {
+  it("needs no name, but everything a poll needs", () => {
+    expect(validateForTest(fields({ name: "" }))).toEqual({});
+    expect(validateForTest(fields({ name: "", key: emptySecret() })).key).toBe("Paste the API key.");
+  });
+
+  it("sends no second key for a kind that takes none", () => {
+    const typed = fields({ managementKey: { mode: "keychain", value: "sk-mgmt", envName: "" } });
+    expect(toRequest(typed).managementKey).toBe("sk-mgmt");
+    const request = toRequest(typed, false);
+    expect(request.managementKey).toBeNull();
+    expect(request.managementKeyEnv).toBeNull();
+  });
+
+  it("lists what was found and what failed", () => {
+    const opts = { locale: "en-US" };
+    const found = summarizeTest(
+      {
+        meters: [
+          { meter: "key_limit", label: "Key limit", unit: "USD", remaining: "12.5", limit: "100" },
+          { meter: "balance", label: "Balance", unit: "credits", remaining: "40", limit: null },
+        ],
+        failures: [],
+      },
+      opts,
+    );
+    expect(found).toEqual({
+      ok: true,
+      found: ["Key limit: $12.50 left of $100.00", "Balance: 40 credits left"],
+      problems: [],
+    });
+    const rejected = summarizeTest(
+      {
+        meters: [],
+        failures: [{ endpoint: "/api/v1/key", status: 401, class: "auth_invalid", message: "Key rejected: OpenRouter answered 401" }],
+      },
+      opts,
+    );
+    expect(rejected.ok).toBe(false);
+    expect(rejected.problems).toEqual(["Key rejected: OpenRouter answered 401"]);
+    expect(summarizeTest({ meters: [], failures: [] }, opts).problems[0]).toMatch(/nothing Headroom can watch/);
   });
 });

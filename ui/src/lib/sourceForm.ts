@@ -1,7 +1,8 @@
 // The "Add a source" form as plain data: validation and the request it becomes. Kept out of the
 // component so the rules are tested and the component only renders.
 
-import type { AddSourceRequest } from "./types";
+import { formatAmount, type LocaleOptions } from "./format";
+import type { AddSourceRequest, TestResult } from "./types";
 
 export type SecretMode = "keychain" | "env";
 
@@ -82,6 +83,13 @@ export function validateSourceForm(f: SourceFormFields, existingNames: readonly 
   return errors;
 }
 
+/** A test needs everything a poll does, but no name: nothing is saved under it. */
+export function validateForTest(f: SourceFormFields): FieldErrors {
+  const errors = validateSourceForm(f, []);
+  delete errors.name;
+  return errors;
+}
+
 function secretParts(field: SecretField): { key: string | null; env: string | null } {
   if (field.mode === "env") {
     const env = field.envName.trim();
@@ -92,9 +100,13 @@ function secretParts(field: SecretField): { key: string | null; env: string | nu
   return { key: key || null, env: null };
 }
 
-export function toRequest(f: SourceFormFields): AddSourceRequest {
+/**
+ * The request for the shell. `takesManagementKey` is false for kinds with no second key: a key
+ * typed for another kind before switching must not be sent (or stored) with this one.
+ */
+export function toRequest(f: SourceFormFields, takesManagementKey = true): AddSourceRequest {
   const key = secretParts(f.key);
-  const mgmt = secretParts(f.managementKey);
+  const mgmt = takesManagementKey ? secretParts(f.managementKey) : { key: null, env: null };
   return {
     kind: f.kind,
     name: f.name.trim(),
@@ -106,4 +118,25 @@ export function toRequest(f: SourceFormFields): AddSourceRequest {
     interval: f.interval,
     options: f.options,
   };
+}
+
+export interface TestSummary {
+  /** Every meter was read and nothing failed. */
+  ok: boolean;
+  /** One line per meter found: "Key limit: $12.50 left of $100.00". */
+  found: string[];
+  /** One line per failure, in the core's words. */
+  problems: string[];
+}
+
+export function summarizeTest(result: TestResult, opts: LocaleOptions = {}): TestSummary {
+  const found = result.meters.map((m) => {
+    const left = `${m.label}: ${formatAmount(m.remaining, m.unit, opts)} left`;
+    return m.limit === null ? left : `${left} of ${formatAmount(m.limit, m.unit, opts)}`;
+  });
+  const problems = result.failures.map((f) => f.message);
+  if (found.length === 0 && problems.length === 0) {
+    problems.push("The provider answered, but reported nothing Headroom can watch.");
+  }
+  return { ok: problems.length === 0, found, problems };
 }

@@ -9,6 +9,10 @@ export type { MeterDetail } from "./bindings/MeterDetail";
 export type { MeterState } from "./bindings/MeterState";
 export type { Mode as AppMode } from "./bindings/Mode";
 export type { ProviderKind } from "./bindings/ProviderKind";
+export type { ManagementKey } from "./bindings/ManagementKey";
+export type { FoundMeter } from "./bindings/FoundMeter";
+export type { TestFailure } from "./bindings/TestFailure";
+export type { TestResult } from "./bindings/TestResult";
 export type { SourceView } from "./bindings/SourceView";
 
 /** What every command rejects with. */

@@ -1,9 +1,13 @@
 //! The one HTTP runner every source uses. It owns the timeout, the size cap, the auth header and
 //! the redirect rule, so no provider file can forget them.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use chrono::Utc;
 use reqwest::redirect::Policy;
+
+use super::Reading;
 
 /// Larger bodies than this are refused: a balance endpoint never needs more.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -14,6 +18,8 @@ pub struct HttpRunner {
     client: reqwest::Client,
     max_body: usize,
     timeout: Duration,
+    /// Rate-limit windows announced by successful answers, when this runner serves one poll.
+    windows: Option<Arc<Mutex<Vec<Reading>>>>,
 }
 
 #[derive(Debug)]
@@ -33,6 +39,8 @@ pub enum FetchError {
     Timeout { url: String, timeout: Duration },
     #[error("the response from {url} is larger than {limit} bytes, so it was not read")]
     TooLarge { url: String, limit: usize },
+    #[error("the response from {url} broke off before it was complete, so Headroom cannot read it ({reason})")]
+    Truncated { url: String, reason: String },
     #[error("{url} is not a valid URL")]
     BadUrl { url: String },
     #[error("request to {url} failed: {reason}")]
@@ -69,7 +77,33 @@ impl HttpRunner {
             client,
             max_body,
             timeout,
+            windows: None,
         }
+    }
+
+    /// The same runner for one poll, also keeping the rate-limit windows that its successful
+    /// answers announce (see [`super::windows`]).
+    pub fn observing_windows(&self) -> Self {
+        Self {
+            windows: Some(Arc::default()),
+            ..self.clone()
+        }
+    }
+
+    /// The windows kept since [`Self::observing_windows`], the latest per meter.
+    pub fn take_windows(&self) -> Vec<Reading> {
+        let Some(windows) = &self.windows else {
+            return Vec::new();
+        };
+        let seen = std::mem::take(&mut *windows.lock().unwrap_or_else(|p| p.into_inner()));
+        let mut latest: Vec<Reading> = Vec::new();
+        for reading in seen.into_iter().rev() {
+            if !latest.iter().any(|r| r.meter.name == reading.meter.name) {
+                latest.push(reading);
+            }
+        }
+        latest.reverse();
+        latest
     }
 
     /// GET `url` with a bearer key.
@@ -137,15 +171,30 @@ impl HttpRunner {
             return Err(too_large());
         }
         let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| describe(url, &e, self.timeout))?
-        {
+        while let Some(chunk) = response.chunk().await.map_err(|e| {
+            // Once the headers are in, a failed read is a body that broke off, unless time ran out.
+            if e.is_timeout() {
+                describe(url, &e, self.timeout)
+            } else {
+                FetchError::Truncated {
+                    url: url.to_string(),
+                    reason: root_cause(&e),
+                }
+            }
+        })? {
             if body.len() + chunk.len() > self.max_body {
                 return Err(too_large());
             }
             body.extend_from_slice(&chunk);
+        }
+        if let Some(windows) = &self.windows {
+            if (200..300).contains(&status) {
+                let announced = super::windows::from_headers(&headers, Utc::now());
+                windows
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .extend(announced);
+            }
         }
         Ok(Response {
             status,

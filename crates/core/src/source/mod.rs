@@ -3,7 +3,9 @@
 //! A source only builds requests and parses responses. It never stores, schedules or alerts.
 
 pub mod anthropic;
+pub mod apipark;
 pub mod deepseek;
+pub mod generic;
 pub mod http;
 pub mod litellm;
 pub mod moonshot;
@@ -12,6 +14,7 @@ pub mod openai;
 pub mod openrouter;
 pub mod siliconflow;
 pub mod spend;
+pub mod windows;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -222,6 +225,17 @@ pub struct ProviderKind {
     pub label: &'static str,
     pub default_base_url: &'static str,
     pub options: &'static [ProviderOption],
+    /// The second key this kind takes, when it takes one; forms show its field only then.
+    pub management_key: Option<ManagementKey>,
+}
+
+/// What a kind's second key is called and what it is for.
+#[derive(Clone, Copy, Debug, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export, export_to = "../../../ui/src/lib/bindings/")]
+pub struct ManagementKey {
+    pub label: &'static str,
+    pub help: &'static str,
 }
 
 pub const PROVIDERS: &[ProviderKind] = &[
@@ -230,24 +244,31 @@ pub const PROVIDERS: &[ProviderKind] = &[
         label: "OpenRouter",
         default_base_url: "https://openrouter.ai",
         options: &[],
+        management_key: Some(ManagementKey {
+            label: "Management key",
+            help: "Needed for account credits; leave empty to watch only this key's own limit.",
+        }),
     },
     ProviderKind {
         kind: "deepseek",
         label: "DeepSeek",
         default_base_url: "https://api.deepseek.com",
         options: &[],
+        management_key: None,
     },
     ProviderKind {
         kind: "moonshot",
         label: "Moonshot (Kimi)",
         default_base_url: "https://api.moonshot.cn",
         options: &[],
+        management_key: None,
     },
     ProviderKind {
         kind: "siliconflow",
         label: "SiliconFlow",
         default_base_url: "https://api.siliconflow.cn",
         options: &[],
+        management_key: None,
     },
     ProviderKind {
         kind: "litellm",
@@ -255,24 +276,47 @@ pub const PROVIDERS: &[ProviderKind] = &[
         // A self-hosted proxy; LiteLLM's default port on this machine.
         default_base_url: "http://localhost:4000",
         options: litellm::OPTIONS,
+        management_key: Some(ManagementKey {
+            label: "Master key",
+            help: "The proxy's master key, which reading a user's or team's budget needs; leave empty to watch only this key's budget.",
+        }),
     },
     ProviderKind {
         kind: "newapi",
         label: "new-api / one-api",
         default_base_url: "http://localhost:3000",
         options: &[],
+        management_key: None,
     },
     ProviderKind {
         kind: "openai",
         label: "OpenAI",
         default_base_url: "https://api.openai.com",
         options: openai::OPTIONS,
+        management_key: None,
     },
     ProviderKind {
         kind: "anthropic",
         label: "Anthropic",
         default_base_url: "https://api.anthropic.com",
         options: anthropic::OPTIONS,
+        management_key: None,
+    },
+    ProviderKind {
+        kind: "generic",
+        label: "Generic JSON",
+        // No default: the person names the endpoint.
+        default_base_url: "",
+        options: generic::OPTIONS,
+        management_key: None,
+    },
+    ProviderKind {
+        kind: "apipark",
+        label: "APIPark",
+        // A self-hosted console; APIPark's default port.
+        default_base_url: "http://localhost:18288",
+        options: apipark::OPTIONS,
+        management_key: None,
     },
 ];
 
@@ -326,6 +370,8 @@ pub fn build(
         "newapi" => Box::new(newapi::NewApi::new(base_url)),
         "openai" => Box::new(openai::OpenAi::new(base_url, options)?),
         "anthropic" => Box::new(anthropic::Anthropic::new(base_url, options)?),
+        "generic" => Box::new(generic::Generic::new(base_url, options)?),
+        "apipark" => Box::new(apipark::ApiPark::new(base_url, options)?),
         other => return Err(format!("Headroom cannot read {other} sources yet")),
     })
 }
@@ -401,8 +447,31 @@ pub(crate) async fn get_json(
     if !(200..300).contains(&response.status) {
         return Err(status_failure(provider_kind, path, &response, secrets));
     }
-    serde_json::from_slice(&response.body)
-        .map_err(|e| unreadable(provider_kind, path, &e.to_string(), &response.body, secrets))
+    json_body(provider_kind, path, &response, secrets)
+}
+
+/// A 2xx answer's body as JSON. When it is not JSON and the server said it was something else
+/// (a login page, a proxy's error page), the failure names what was sent instead.
+pub(crate) fn json_body(
+    provider_kind: &str,
+    path: &str,
+    response: &Response,
+    secrets: &[&str],
+) -> Result<serde_json::Value, PollFailure> {
+    serde_json::from_slice(&response.body).map_err(|e| {
+        let content_type = response
+            .headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let problem = match content_type.to_ascii_lowercase().contains("json") || content_type.is_empty() {
+            true => e.to_string(),
+            false => format!(
+                "it sent {content_type} instead of JSON; is the base URL the API's, and not a web page or a login screen?"
+            ),
+        };
+        unreadable(provider_kind, path, &problem, &response.body, secrets)
+    })
 }
 
 /// A 2xx answer whose body is not what the provider documents.

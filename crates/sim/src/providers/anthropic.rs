@@ -16,6 +16,7 @@ use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
+use super::rate::{with_rate_headers, Family};
 use super::spend::{daily_spend, DayBucket};
 use super::{chat_request, json_error, raw_json};
 use crate::model::Curve;
@@ -198,7 +199,8 @@ async fn cost_report(
             }
         }
     };
-    Json(cost_page(&buckets, first, limit)).into_response()
+    let page = Json(cost_page(&buckets, first, limit)).into_response();
+    with_rate_headers(page, Family::Anthropic, &world, curve, 0)
 }
 
 async fn messages(State(world): State<Arc<World>>, headers: HeaderMap, body: Bytes) -> Response {
@@ -216,7 +218,7 @@ async fn messages(State(world): State<Arc<World>>, headers: HeaderMap, body: Byt
         .get("model")
         .and_then(Value::as_str)
         .unwrap_or("claude-sonnet-4-20250514");
-    Json(json!({
+    let reply = Json(json!({
         "id": format!("msg_sim_{:08}", world.next_id()),
         "type": "message",
         "role": "assistant",
@@ -226,5 +228,6 @@ async fn messages(State(world): State<Arc<World>>, headers: HeaderMap, body: Byt
         "stop_sequence": null,
         "usage": {"input_tokens": 1, "output_tokens": 9},
     }))
-    .into_response()
+    .into_response();
+    with_rate_headers(reply, Family::Anthropic, &world, curve, 10)
 }

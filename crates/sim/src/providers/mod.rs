@@ -3,12 +3,14 @@
 //! its history from that). All of them share one server and one base URL, so paths must differ.
 
 pub(crate) mod anthropic;
+pub(crate) mod apipark;
 pub(crate) mod deepseek;
 pub(crate) mod litellm;
 pub(crate) mod moonshot;
 pub(crate) mod newapi;
 pub(crate) mod openai;
 pub(crate) mod openrouter;
+pub(crate) mod rate;
 pub(crate) mod siliconflow;
 pub(crate) mod spend;
 
@@ -37,6 +39,7 @@ pub(crate) fn routes() -> Router<Arc<World>> {
         .merge(newapi::routes())
         .merge(openai::routes())
         .merge(anthropic::routes())
+        .merge(apipark::routes())
         .route(openai::CHAT_PATH, post(v1_chat_completions))
 }
 
@@ -65,6 +68,7 @@ pub(crate) fn snapshot(curve: &Curve, at: DateTime<Utc>) -> Vec<(String, Value)>
         "newapi" => newapi::snapshot(curve, at),
         "openai" => openai::snapshot(curve, at),
         "anthropic" => anthropic::snapshot(curve, at),
+        "apipark" => apipark::snapshot(curve, at),
         _ => Vec::new(),
     }
 }
@@ -78,7 +82,8 @@ pub fn chat_path(provider: &str) -> Option<&'static str> {
         "openai" => Some(openai::CHAT_PATH),
         "anthropic" => Some(anthropic::CHAT_PATH),
         "litellm" => Some(litellm::CHAT_PATH),
-        // SiliconFlow's out-of-credit answer is undocumented; the sim does not make one up.
+        // SiliconFlow's out-of-credit answer is undocumented, and what APIPark answers a client
+        // once every key is exceeded is decided in its gateway; the sim makes neither up.
         _ => None,
     }
 }

@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
+use super::rate::{with_rate_headers, Family};
 use super::spend::{daily_spend, month_start, month_to_date, DayBucket};
 use super::{authenticate, chat_request, completion, json_error, number, raw_json, AuthProblem};
 use crate::model::Curve;
@@ -28,6 +29,8 @@ const DEFAULT_LIMIT: i64 = 7;
 const MAX_LIMIT: i64 = 180;
 /// Enough for any calendar month in one page.
 const SNAPSHOT_LIMIT: i64 = 31;
+/// What the sim's canned reply counts against the token window.
+const CHAT_TOKENS: u64 = 9;
 
 // Captured in the wild (the notes cite ShellGPT#23); served verbatim.
 const BODY_429: &str = include_str!("../../fixtures/openai.error-429-insufficient-quota.json");
@@ -231,7 +234,8 @@ async fn costs(
             }
         }
     };
-    Json(costs_page(&buckets, first, limit)).into_response()
+    let page = Json(costs_page(&buckets, first, limit)).into_response();
+    with_rate_headers(page, Family::OpenAi, &world, curve, 0)
 }
 
 async fn spend_limit(State(world): State<Arc<World>>, headers: HeaderMap) -> Response {
@@ -240,7 +244,9 @@ async fn spend_limit(State(world): State<Arc<World>>, headers: HeaderMap) -> Res
         Err(problem) => return unauthorized(problem, &headers),
     };
     match spend_limit_body(curve) {
-        Some(body) => Json(body).into_response(),
+        Some(body) => {
+            with_rate_headers(Json(body).into_response(), Family::OpenAi, &world, curve, 0)
+        }
         // Undocumented: what OpenAI answers for an organisation without a limit. A 404 is the
         // likeliest reading of "DELETE removes" it.
         None => error(
@@ -283,7 +289,8 @@ pub(crate) async fn chat_completions(
         .and_then(Value::as_str)
         .unwrap_or("gpt-4o-mini");
     let id = format!("chatcmpl-sim-{:08}", world.next_id());
-    Json(completion(id, model, now.timestamp())).into_response()
+    let reply = Json(completion(id, model, now.timestamp())).into_response();
+    with_rate_headers(reply, Family::OpenAi, &world, curve, CHAT_TOKENS)
 }
 
 #[cfg(test)]
