@@ -67,8 +67,8 @@ impl Poller {
     pub async fn poll_source(&self, source: &SourceRow) -> Result<PollReport, StoreError> {
         let outcome = match self.keys_for(source) {
             Err(failure) => source::PollOutcome {
-                readings: vec![],
                 failures: vec![failure],
+                ..Default::default()
             },
             Ok(keys) => match source::build(&source.kind, &source.base_url, &source.options) {
                 // Every provider's successful answers may announce rate-limit windows too.
@@ -76,8 +76,8 @@ impl Poller {
                     source::windows::poll_with_windows(adapter.as_ref(), &self.http, &keys).await
                 }
                 Err(problem) => source::PollOutcome {
-                    readings: vec![],
                     failures: vec![PollFailure::without_answer("", problem)],
+                    ..Default::default()
                 },
             },
         };
@@ -87,6 +87,20 @@ impl Poller {
         }
         for failure in &outcome.failures {
             self.store.insert_event(source.id, now, failure)?;
+        }
+        // A standing condition is news once, not at every poll while it lasts.
+        let recent: Vec<String> = self
+            .store
+            .recent_events(Some(source.id), 50)?
+            .into_iter()
+            .map(|e| e.message)
+            .collect();
+        for notice in outcome
+            .notices
+            .iter()
+            .filter(|n| !recent.contains(&n.message))
+        {
+            self.store.insert_event(source.id, now, notice)?;
         }
         let failures: Vec<String> = outcome.failures.iter().map(|f| f.message.clone()).collect();
         let error = (!failures.is_empty()).then(|| failures.join("; "));

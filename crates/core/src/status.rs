@@ -111,7 +111,9 @@ impl From<&Forecast> for ForecastSummary {
 /// Forecasts a meter from its stored history; `None` when there is too little to go on or the
 /// history cannot be read as a series (which is logged, not shown as an error).
 fn forecast_of(meter: &MeterRow, history: &[ReadingRow]) -> Option<Forecast> {
-    if history.len() < 2 {
+    // A count of usable keys drops in steps when a key is cut off, not with spending; a burn
+    // forecast of it would be noise.
+    if history.len() < 2 || meter.unit == "keys" {
         return None;
     }
     let mut observations: Vec<Observation> = Vec::with_capacity(history.len());

@@ -62,8 +62,9 @@ async fn apipark_reads_usable_keys_month_tokens_and_names_the_exceeded_key() {
     assert!(used > Decimal::ZERO && used == Decimal::from(20_000_000) - tokens.remaining);
     assert!(tokens.reset_at.is_some());
 
-    assert_eq!(outcome.failures.len(), 1, "{:?}", outcome.failures);
-    let exceeded = &outcome.failures[0];
+    assert!(outcome.failures.is_empty(), "{:?}", outcome.failures);
+    assert_eq!(outcome.notices.len(), 1, "{:?}", outcome.notices);
+    let exceeded = &outcome.notices[0];
     assert_eq!(exceeded.class, Some(FailureClass::BudgetExceeded));
     assert!(
         exceeded.message.contains("openai-1 is exceeded") && exceeded.message.contains("Top up"),
@@ -103,6 +104,48 @@ async fn apipark_reads_usable_keys_month_tokens_and_names_the_exceeded_key() {
         outcome.failures
     );
     sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_exceeded_upstream_key_is_recorded_once_and_the_source_keeps_working() {
+    let sim = demo().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(dir.path()).unwrap());
+    let credentials = Arc::new(Credentials::new());
+    let a = account(&sim, "apipark");
+    let id = store
+        .add_source(&NewSource {
+            name: a.name.clone(),
+            kind: a.provider.clone(),
+            base_url: sim.base_url(),
+            key_ref: Some(credentials.hold_in_memory(&a.name, &a.key)),
+            management_key_ref: None,
+            interval_secs: 3600,
+            options: a.source_options.clone(),
+        })
+        .unwrap()
+        .id;
+    let poller = Arc::new(Poller::new(Arc::clone(&store), credentials));
+    for _ in 0..3 {
+        for report in poller.poll_all_once().await.unwrap() {
+            assert!(
+                report.ok(),
+                "an exceeded key is not a failed poll: {report:?}"
+            );
+        }
+    }
+    let events = store.recent_events(Some(id), 10).unwrap();
+    assert_eq!(
+        events.len(),
+        1,
+        "one event for one standing condition: {events:?}"
+    );
+    assert_eq!(events[0].class.as_deref(), Some("budget_exceeded"));
+    assert!(!store
+        .source_by_name("apipark")
+        .unwrap()
+        .unwrap()
+        .is_failing());
 }
 
 #[tokio::test]

@@ -6,9 +6,9 @@
 //! How that is represented:
 //! - `usable_keys` (budget, unit `keys`): the provider's keys in status `normal`, of all its keys.
 //!   It falls as keys are exceeded, expire or are disabled; at 0 no key is left to fall back to.
-//! - every `exceeded` key is also a failure classified `budget_exceeded`, naming the key, so the
-//!   person sees which one and what to do. It is reported on every poll while it lasts, as any
-//!   failing endpoint is.
+//! - every `exceeded` key is also a notice classified `budget_exceeded`, naming the key, so the
+//!   person sees which one and what to do. It is stored as an event when it first appears; the
+//!   poll itself worked, so the source is not marked failing.
 //! - `monthly_tokens` (budget, unit `tokens`), only with the option `monthly_token_budget`: the
 //!   tokens every AI API used this calendar month (UTC), from the monitor chart, against that
 //!   budget. APIPark has no token cap of its own to read, as Anthropic has no spend cap.
@@ -290,7 +290,7 @@ impl Source for ApiPark {
                 Ok((reading, exceeded)) => {
                     outcome.readings.push(reading);
                     outcome
-                        .failures
+                        .notices
                         .extend(exceeded.iter().map(|k| self.exceeded_failure(k)));
                 }
                 Err(problem) => outcome.failures.push(unreadable(

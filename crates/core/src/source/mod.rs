@@ -108,6 +108,9 @@ impl PollFailure {
 pub struct PollOutcome {
     pub readings: Vec<Reading>,
     pub failures: Vec<PollFailure>,
+    /// Conditions the provider reported while the poll itself worked (an upstream key marked
+    /// exceeded): recorded as events when they first appear, without marking the source failing.
+    pub notices: Vec<PollFailure>,
 }
 
 /// Keys a source may present. Resolved just before each poll and dropped right after.
