@@ -4,6 +4,7 @@ use std::path::Path;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::providers::generic::BALANCE_PATH as GENERIC_PATH;
 use crate::SimError;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -42,7 +43,8 @@ pub struct AccountSpec {
     /// a key that ran dry some time ago; served usage is clamped.
     pub usage_now: Decimal,
     pub burn_per_hour: Decimal,
-    /// "USD" or "CNY"; `None` is the provider's usual one (see [`default_currency`]).
+    /// "USD" or "CNY" (a generic gateway may also bill in "EUR"); `None` is the provider's usual
+    /// one (see [`default_currency`]).
     #[serde(default)]
     pub currency: Option<String>,
     /// The part of `total_credits` that was a gift (DeepSeek's granted balance, Moonshot's
@@ -86,6 +88,7 @@ pub const PROVIDERS: &[&str] = &[
     "litellm",
     "newapi",
     "apipark",
+    "generic",
 ];
 
 /// OpenRouter bills in USD; the others are Chinese platforms whose main site bills in CNY.
@@ -93,6 +96,8 @@ pub fn default_currency(provider: &str) -> &'static str {
     match provider {
         "openrouter" | "openai" | "anthropic" => "USD",
         "litellm" | "newapi" => "USD",
+        // What Headroom's Generic JSON source assumes when the body names no unit.
+        "generic" => "USD",
         // Unused: APIPark counts tokens, never money.
         "apipark" => "USD",
         _ => "CNY",
@@ -257,6 +262,53 @@ fn demo_apipark() -> AccountSpec {
     }
 }
 
+/// The options of Headroom's Generic JSON source; a `generic` account's `source_options` are
+/// what a person would type into it.
+const GENERIC_OPTIONS: &[&str] = &[
+    "path",
+    "header_name",
+    "remaining",
+    "limit",
+    "used",
+    "reset_at",
+    "unit",
+    "unit_path",
+    "meter_name",
+];
+
+/// An in-house gateway with no adapter of its own, read by the Generic JSON source: €412.50 of
+/// a €500 period budget left at €2.40 a day, weeks before the period resets.
+fn demo_generic() -> AccountSpec {
+    let options = [
+        ("path", GENERIC_PATH),
+        ("remaining", "$.account.credit.remaining"),
+        ("limit", "$.account.credit.cap"),
+        ("unit_path", "$.account.credit.currency"),
+        ("reset_at", "$.account.period.resets_at"),
+        ("meter_name", "Gateway credit"),
+    ];
+    AccountSpec {
+        provider: "generic".into(),
+        name: "gateway".into(),
+        key: "gw-sim-gateway-0001".into(),
+        management_key: None,
+        key_limit: None,
+        limit_reset: None,
+        total_credits: Decimal::from(500),
+        usage_now: Decimal::new(8750, 2),
+        burn_per_hour: Decimal::new(10, 2),
+        currency: Some("EUR".into()),
+        granted_credits: Decimal::ZERO,
+        overdraft: Decimal::ZERO,
+        monthly_limit: None,
+        source_options: options
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        upstream_keys: None,
+    }
+}
+
 fn demo() -> Scenario {
     let cents = |c: i64| Decimal::new(c, 2);
     Scenario {
@@ -303,6 +355,7 @@ fn demo() -> Scenario {
             // A new-api token with $120 of its $200 quota left at $1.92 a day: about two months.
             demo_gateway("newapi", "newapi", None, 200, cents(8000), cents(8)),
             demo_apipark(),
+            demo_generic(),
         ],
     }
 }
@@ -411,7 +464,11 @@ pub(crate) fn validate(s: &Scenario) -> Result<(), SimError> {
         let usd_only = openrouter
             || ["openai", "anthropic", "litellm", "newapi", "apipark"]
                 .contains(&a.provider.as_str());
-        let currencies: &[&str] = if usd_only { &["USD"] } else { &["CNY", "USD"] };
+        let currencies: &[&str] = match a.provider.as_str() {
+            _ if usd_only => &["USD"],
+            "generic" => &["EUR", "USD", "CNY"],
+            _ => &["CNY", "USD"],
+        };
         if !currencies.contains(&a.currency()) {
             return fail(format!(
                 "account '{}': {} balances are in {}, not '{}'",
@@ -454,7 +511,7 @@ pub(crate) fn validate(s: &Scenario) -> Result<(), SimError> {
                 a.name
             ));
         }
-        let gateway = ["litellm", "newapi"].contains(&a.provider.as_str());
+        let gateway = ["litellm", "newapi", "generic"].contains(&a.provider.as_str());
         if gateway && !a.granted_credits.is_zero() {
             return fail(format!(
                 "account '{}': {} budgets have no granted credits; granted_credits must be 0",
@@ -470,6 +527,11 @@ pub(crate) fn validate(s: &Scenario) -> Result<(), SimError> {
                 "account '{}': LiteLLM takes the source options user_id and team_id, not '{unknown}'",
                 a.name
             ));
+        }
+        if a.provider == "generic" {
+            if let Some(problem) = generic_options_problem(&a.source_options) {
+                return fail(format!("account '{}': {problem}", a.name));
+            }
         }
         let apipark = a.provider == "apipark";
         match a.upstream_keys {
@@ -501,4 +563,43 @@ pub(crate) fn validate(s: &Scenario) -> Result<(), SimError> {
         }
     }
     Ok(())
+}
+
+/// Why a `generic` account's source options would not read the sim's gateway, if they would not:
+/// the sim serves one path and reads a bearer key, and the source needs `remaining`.
+fn generic_options_problem(options: &BTreeMap<String, String>) -> Option<String> {
+    if let Some(unknown) = options
+        .keys()
+        .find(|k| !GENERIC_OPTIONS.contains(&k.as_str()))
+    {
+        return Some(format!(
+            "the Generic JSON source takes the source options {}, not '{unknown}'",
+            GENERIC_OPTIONS.join(", ")
+        ));
+    }
+    let given = |name: &str| {
+        options
+            .get(name)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+    };
+    if given("remaining").is_none() {
+        return Some(
+            "the Generic JSON source needs source_options.remaining, the JSONPath of the amount left"
+                .into(),
+        );
+    }
+    let path = given("path").unwrap_or_default();
+    if path.trim_start_matches('/') != GENERIC_PATH.trim_start_matches('/') {
+        return Some(format!(
+            "the sim's gateway answers at {GENERIC_PATH}; set source_options.path to it, not '{path}'"
+        ));
+    }
+    if given("header_name").is_some() {
+        return Some(
+            "the sim's gateway reads the key as a bearer token; leave source_options.header_name out"
+                .into(),
+        );
+    }
+    None
 }

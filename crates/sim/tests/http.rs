@@ -229,7 +229,8 @@ async fn announcement_is_one_json_line_with_every_account() {
             "anthropic",
             "litellm",
             "newapi",
-            "apipark"
+            "apipark",
+            "gateway"
         ]
     );
     for a in accounts {
@@ -258,6 +259,7 @@ async fn announcement_is_one_json_line_with_every_account() {
             "litellm" => "/key/info",
             "newapi" => "/v1/dashboard/billing/usage",
             "openai" => "/v1/organization/spend_limit",
+            "generic" => "/internal/billing/balance",
             // Anthropic takes its key in x-api-key, not as a bearer; tests/spenders.rs checks it.
             "anthropic" => continue,
             // APIPark takes its console session as a cookie; core's tests/apipark_and_windows.rs

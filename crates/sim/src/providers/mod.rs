@@ -5,6 +5,7 @@
 pub(crate) mod anthropic;
 pub(crate) mod apipark;
 pub(crate) mod deepseek;
+pub(crate) mod generic;
 pub(crate) mod litellm;
 pub(crate) mod moonshot;
 pub(crate) mod newapi;
@@ -40,6 +41,7 @@ pub(crate) fn routes() -> Router<Arc<World>> {
         .merge(openai::routes())
         .merge(anthropic::routes())
         .merge(apipark::routes())
+        .merge(generic::routes())
         .route(openai::CHAT_PATH, post(v1_chat_completions))
 }
 
@@ -69,6 +71,7 @@ pub(crate) fn snapshot(curve: &Curve, at: DateTime<Utc>) -> Vec<(String, Value)>
         "openai" => openai::snapshot(curve, at),
         "anthropic" => anthropic::snapshot(curve, at),
         "apipark" => apipark::snapshot(curve, at),
+        "generic" => generic::snapshot(curve, at),
         _ => Vec::new(),
     }
 }
