@@ -191,3 +191,54 @@ async fn every_kind_can_be_tested_added_polled_and_removed_and_no_key_lands_on_d
     let (found, _) = secrets_on_disk(dir.path(), &secrets);
     assert!(found.is_empty(), "keys on disk:\n{}", found.join("\n"));
 }
+
+/// Adding a source whose provider keeps history (OpenAI's daily costs) fills 30 days at once, as the
+/// app does it: in the background, with its progress in the app state until it is done.
+#[tokio::test]
+async fn adding_openai_in_the_app_fills_thirty_days_at_once() {
+    let sim = Sim::start(headroom_sim::builtin_scenario("demo").expect("built in"), 0)
+        .await
+        .expect("sim starts");
+    let account = sim
+        .announcement()
+        .accounts
+        .into_iter()
+        .find(|a| a.provider == "openai")
+        .expect("the demo has an OpenAI account");
+    let dir = tempfile::tempdir().unwrap();
+    let session = Session::open(dir.path(), 0).await.unwrap();
+    session.stop_demo().await.unwrap();
+    let mut updates = session.subscribe();
+    session
+        .add_source(request(&sim.base_url(), &account))
+        .await
+        .unwrap();
+
+    let history = tokio::time::timeout(FIRST_POLL, async {
+        loop {
+            let done = session.state().await.backfills.is_empty();
+            let cards = session.cards().await.unwrap();
+            let budget = cards
+                .iter()
+                .find(|c| c.source == account.name && c.kind.as_deref() == Some("budget"));
+            if let (true, Some(id)) = (done, budget.and_then(|c| c.meter_id)) {
+                let detail = session.meter_detail(id).await.unwrap();
+                if detail.points >= 30 {
+                    return detail;
+                }
+            }
+            match updates.recv().await {
+                Ok(()) | Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => panic!("the session stopped"),
+            }
+        }
+    })
+    .await
+    .expect("30 days of history within the first poll's time");
+    let first = history.first_ts.expect("history has a start");
+    let span = chrono::Utc::now() - first;
+    assert!(
+        span >= chrono::Duration::days(29),
+        "the history starts only {span} ago"
+    );
+}
