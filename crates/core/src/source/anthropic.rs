@@ -17,8 +17,8 @@ use serde_json::Value;
 
 use super::spend::{
     backfill_costs_start, backfill_instants, budget_reading, merge_days, midnight, month_start,
-    month_to_date, no_key, pages_for, prepaid_reading, spent_between, CostPage, DailyCost,
-    MAX_PAGES,
+    month_to_date, no_key, pages_for, parse_cost_page, prepaid_reading, spent_between, CostPage,
+    DailyCost, MAX_PAGES,
 };
 use super::{
     amount_option, api_root, fetch_failure, not_an_endpoint, status_failure, unreadable, Backfill,
@@ -302,29 +302,21 @@ pub fn parse_cost_report_page(body: &Value) -> Result<Vec<DailyCost>, String> {
 }
 
 fn parse_cost_report(body: &Value) -> Result<CostPage, String> {
-    let buckets = body
-        .get("data")
-        .ok_or("the field data is missing")?
-        .as_array()
-        .ok_or("data is not a list")?;
-    let mut days = Vec::with_capacity(buckets.len());
-    for (i, bucket) in buckets.iter().enumerate() {
-        let start = bucket
-            .get("starting_at")
-            .and_then(Value::as_str)
-            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-            .ok_or_else(|| format!("data.{i}.starting_at is not an RFC 3339 time"))?;
-        let results = bucket
-            .get("results")
-            .and_then(Value::as_array)
-            .ok_or_else(|| format!("data.{i}.results is not a list"))?;
-        let mut cents = Decimal::ZERO;
-        for (j, result) in results.iter().enumerate() {
-            let field = format!("data.{i}.results.{j}");
+    parse_cost_page(
+        body,
+        "starting_at",
+        |bucket| {
+            bucket
+                .get("starting_at")
+                .and_then(Value::as_str)
+                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.to_utc())
+        },
+        |result, field| {
             let amount = result
                 .get("amount")
                 .ok_or_else(|| format!("the field {field}.amount is missing"))?;
-            cents += decimal_from_json(amount)
+            let cents = decimal_from_json(amount)
                 .ok_or_else(|| format!("{field}.amount is not a number of cents ({amount})"))?;
             let currency = result
                 .get("currency")
@@ -335,22 +327,9 @@ fn parse_cost_report(body: &Value) -> Result<CostPage, String> {
                     "{field} is in {currency}; Headroom reads Anthropic costs in USD"
                 ));
             }
-        }
-        days.push(DailyCost {
-            day: start.to_utc().date_naive(),
-            amount: cents / Decimal::ONE_HUNDRED,
-        });
-    }
-    let has_more = body
-        .get("has_more")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    let next_page = body
-        .get("next_page")
-        .and_then(Value::as_str)
-        .filter(|p| has_more && !p.is_empty())
-        .map(str::to_string);
-    Ok(CostPage { days, next_page })
+            Ok(cents / Decimal::ONE_HUNDRED)
+        },
+    )
 }
 
 #[cfg(test)]

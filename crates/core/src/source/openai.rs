@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::spend::{
     backfill_costs_start, backfill_instants, budget_reading, merge_days, midnight, month_start,
-    month_to_date, no_key, pages_for, CostPage, DailyCost, MAX_PAGES,
+    month_to_date, no_key, pages_for, parse_cost_page, CostPage, DailyCost, MAX_PAGES,
 };
 use super::{
     amount_option, api_root, fetch_failure, not_an_endpoint, status_failure, unreadable, Backfill,
@@ -322,55 +322,33 @@ pub fn parse_costs_page(body: &Value) -> Result<Vec<DailyCost>, String> {
 }
 
 fn parse_costs(body: &Value) -> Result<CostPage, String> {
-    let buckets = body
-        .get("data")
-        .ok_or("the field data is missing")?
-        .as_array()
-        .ok_or("data is not a list")?;
-    let mut days = Vec::with_capacity(buckets.len());
-    for (i, bucket) in buckets.iter().enumerate() {
-        let start = bucket
-            .get("start_time")
-            .and_then(Value::as_i64)
-            .and_then(|s| DateTime::from_timestamp(s, 0))
-            .ok_or_else(|| format!("data.{i}.start_time is not a Unix time"))?;
-        let results = bucket
-            .get("results")
-            .and_then(Value::as_array)
-            .ok_or_else(|| format!("data.{i}.results is not a list"))?;
-        let mut amount = Decimal::ZERO;
-        for (j, result) in results.iter().enumerate() {
-            let field = format!("data.{i}.results.{j}.amount");
+    parse_cost_page(
+        body,
+        "start_time",
+        |bucket| {
+            bucket
+                .get("start_time")
+                .and_then(Value::as_i64)
+                .and_then(|s| DateTime::from_timestamp(s, 0))
+        },
+        |result, field| {
             let value = result
                 .pointer("/amount/value")
-                .ok_or_else(|| format!("the field {field}.value is missing"))?;
-            amount += decimal_from_json(value)
-                .ok_or_else(|| format!("{field}.value is not a number ({value})"))?;
+                .ok_or_else(|| format!("the field {field}.amount.value is missing"))?;
+            let amount = decimal_from_json(value)
+                .ok_or_else(|| format!("{field}.amount.value is not a number ({value})"))?;
             let currency = result
                 .pointer("/amount/currency")
                 .and_then(Value::as_str)
                 .unwrap_or("usd");
             if !currency.eq_ignore_ascii_case("usd") {
                 return Err(format!(
-                    "{field} is in {currency}; Headroom reads OpenAI costs in USD"
+                    "{field}.amount is in {currency}; Headroom reads OpenAI costs in USD"
                 ));
             }
-        }
-        days.push(DailyCost {
-            day: start.date_naive(),
-            amount,
-        });
-    }
-    let has_more = body
-        .get("has_more")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    let next_page = body
-        .get("next_page")
-        .and_then(Value::as_str)
-        .filter(|p| has_more && !p.is_empty())
-        .map(str::to_string);
-    Ok(CostPage { days, next_page })
+            Ok(amount)
+        },
+    )
 }
 
 #[cfg(test)]

@@ -25,6 +25,51 @@ pub(crate) struct CostPage {
     pub next_page: Option<String>,
 }
 
+/// Reads one page of daily cost buckets in the shape OpenAI's and Anthropic's cost APIs share:
+/// `{"data": [{<start>, "results": [..]}], "has_more", "next_page"}`. `bucket_start` reads a
+/// bucket's start (named `start_field` in messages); `result_usd` reads one result's amount in USD
+/// from the field path it is given, refusing another currency.
+pub(crate) fn parse_cost_page(
+    body: &serde_json::Value,
+    start_field: &str,
+    bucket_start: impl Fn(&serde_json::Value) -> Option<DateTime<Utc>>,
+    result_usd: impl Fn(&serde_json::Value, &str) -> Result<Decimal, String>,
+) -> Result<CostPage, String> {
+    use serde_json::Value;
+    let buckets = body
+        .get("data")
+        .ok_or("the field data is missing")?
+        .as_array()
+        .ok_or("data is not a list")?;
+    let mut days = Vec::with_capacity(buckets.len());
+    for (i, bucket) in buckets.iter().enumerate() {
+        let start = bucket_start(bucket)
+            .ok_or_else(|| format!("data.{i}.{start_field} is missing or not a time"))?;
+        let results = bucket
+            .get("results")
+            .and_then(Value::as_array)
+            .ok_or_else(|| format!("data.{i}.results is not a list"))?;
+        let mut amount = Decimal::ZERO;
+        for (j, result) in results.iter().enumerate() {
+            amount += result_usd(result, &format!("data.{i}.results.{j}"))?;
+        }
+        days.push(DailyCost {
+            day: start.date_naive(),
+            amount,
+        });
+    }
+    let has_more = body
+        .get("has_more")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let next_page = body
+        .get("next_page")
+        .and_then(Value::as_str)
+        .filter(|p| has_more && !p.is_empty())
+        .map(str::to_string);
+    Ok(CostPage { days, next_page })
+}
+
 pub(crate) fn midnight(day: NaiveDate) -> DateTime<Utc> {
     day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
 }
