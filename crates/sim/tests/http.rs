@@ -150,6 +150,88 @@ async fn credits_need_a_management_key() {
     sim.shutdown().await;
 }
 
+/// An amount as the sim served it, read exactly.
+fn exact(v: &Value) -> Decimal {
+    v.to_string().parse().expect("a decimal amount")
+}
+
+#[tokio::test]
+async fn activity_serves_thirty_completed_days_to_a_management_key_only() {
+    let sim = demo().await;
+    let (key, mgmt) = key_of(&sim, "production");
+    let documented: BTreeSet<String> = fixture_json("openrouter.activity.json")["data"][0]
+        .as_object()
+        .expect("an item")
+        .keys()
+        .cloned()
+        .collect();
+
+    let (status, body) = get(&sim, "/api/v1/activity", Some(&mgmt)).await;
+    assert_eq!(status, 200, "{body}");
+    let items = body["data"].as_array().expect("data is a list");
+    let mut per_day: std::collections::BTreeMap<String, Decimal> = Default::default();
+    for item in items {
+        let fields: BTreeSet<String> = item.as_object().expect("object").keys().cloned().collect();
+        assert_eq!(fields, documented, "same fields as OpenRouter documents");
+        let text = item["usage"].to_string();
+        assert!(text.split('.').nth(1).map_or(0, str::len) <= 6, "{text}");
+        *per_day
+            .entry(item["date"].as_str().expect("a date").to_string())
+            .or_default() += exact(&item["usage"]);
+    }
+    // Two models a day, so a reader must add a day up.
+    assert_eq!(items.len(), 60);
+    assert_eq!(per_day.len(), 30);
+    let today = Utc::now().date_naive();
+    let days: Vec<String> = (1..=30)
+        .rev()
+        .map(|ago| (today - Duration::days(ago)).format("%Y-%m-%d").to_string())
+        .collect();
+    assert_eq!(
+        per_day.keys().cloned().collect::<Vec<_>>(),
+        days,
+        "completed days only"
+    );
+    for (date, usage) in &per_day {
+        let start = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
+            .expect("a date")
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight")
+            .and_utc();
+        let used = |at| sim.state_at("production", at).expect("known").total_usage;
+        assert_eq!(
+            *usage,
+            used(start + Duration::days(1)) - used(start),
+            "{date}"
+        );
+    }
+
+    // One day on its own.
+    let (status, body) = get(
+        &sim,
+        &format!("/api/v1/activity?date={}", days[3]),
+        Some(&mgmt),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let items = body["data"].as_array().expect("a list");
+    assert_eq!(items.len(), 2);
+    assert!(items.iter().all(|i| i["date"] == days[3].as_str()));
+    let (status, _) = get(&sim, "/api/v1/activity?date=yesterday", Some(&mgmt)).await;
+    assert_eq!(status, 400);
+
+    // An inference key is refused the way /credits refuses it; no key at all is a 401.
+    let (status, body) = get(&sim, "/api/v1/activity", Some(&key)).await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        body,
+        fixture_json("openrouter.error-403-credits-needs-management-key.json")
+    );
+    let (status, _) = get(&sim, "/api/v1/activity", None).await;
+    assert_eq!(status, 401);
+    sim.shutdown().await;
+}
+
 #[tokio::test]
 async fn missing_or_unknown_keys_get_401() {
     let sim = demo().await;

@@ -1,20 +1,33 @@
 //! OpenRouter: `/api/v1/key` gives the key's spending limit, `/api/v1/credits` (management key
 //! only) the account balance.
+//!
+//! Backfill (management key only): `/api/v1/activity` lists what the account spent on each of the
+//! last 30 completed UTC days, so the account-credits meter at the end of a past day `d` is
+//! today's balance plus everything spent since: `(total_credits − total_usage) + Σ usage of the
+//! completed days after d + today's spend so far`. Today's spend is in no account-wide answer;
+//! the inference key's `usage_daily` (from `/key`) is part of it, so that is used when an
+//! inference key is set, and 0 otherwise. Either way it can only be too small, so the backfilled
+//! curve may sit slightly low, by the part of today's spend it does not see (other keys' spend
+//! today, or all of it without an inference key). Credits bought since a day are not in any
+//! answer either: the curve assumes there were no top-ups in the 30 days, and reads high before
+//! one by its amount.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
 use rust_decimal::Decimal;
 use serde_json::Value;
 
+use super::spend::{backfill_instants, merge_days, DailyCost};
 use super::{
-    get_json, not_an_endpoint, unreadable, HttpRunner, Keys, MeterKind, MeterSpec, PollFailure,
-    PollOutcome, Reading, Source,
+    get_json, not_an_endpoint, unreadable, Backfill, HttpRunner, Keys, MeterKind, MeterSpec,
+    PollFailure, PollOutcome, Progress, Reading, Source,
 };
 use crate::money::decimal_from_json;
 
 const KIND: &str = "openrouter";
 const KEY_PATH: &str = "/api/v1/key";
 const CREDITS_PATH: &str = "/api/v1/credits";
+const ACTIVITY_PATH: &str = "/api/v1/activity";
 
 pub struct OpenRouter {
     base_url: String,
@@ -89,6 +102,104 @@ impl Source for OpenRouter {
             )),
         }
     }
+
+    /// The account-credits meter at the end of each of the last 30 completed UTC days, rebuilt
+    /// from today's balance and `/activity`'s daily spend (see the module doc for what it cannot
+    /// see). Needs the management key; without one there is nothing to fill.
+    async fn backfill(&self, http: &HttpRunner, keys: &Keys, progress: &Progress) -> Backfill {
+        let mut backfill = Backfill::default();
+        let Some(management_key) = keys.management_key.as_deref() else {
+            return backfill;
+        };
+        let secrets = keys.secrets();
+        let steps = if keys.key.is_some() { 3 } else { 2 };
+        let mut done = 0;
+        progress(done, steps);
+        let started = Utc::now();
+
+        // Asked before /credits, so it counts no spend the balance does not yet show. A failure
+        // here only loses this refinement (the next poll reports what is wrong with the key).
+        let mut today_spend = Decimal::ZERO;
+        if let Some(key) = keys.key.as_deref() {
+            if let Ok(body) = get_json(http, KIND, &self.base_url, KEY_PATH, key, &secrets).await {
+                today_spend = field(&body, "/data/usage_daily")
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default()
+                    .max(Decimal::ZERO);
+            }
+            done += 1;
+            progress(done, steps);
+        }
+
+        let credits = get_json(
+            http,
+            KIND,
+            &self.base_url,
+            CREDITS_PATH,
+            management_key,
+            &secrets,
+        )
+        .await
+        .and_then(|body| {
+            credit_totals(&body).map_err(|problem| {
+                unreadable(
+                    KIND,
+                    CREDITS_PATH,
+                    &problem,
+                    body.to_string().as_bytes(),
+                    &secrets,
+                )
+            })
+        });
+        let (total_credits, total_usage) = match credits {
+            Ok(totals) => totals,
+            Err(failure) => {
+                backfill.failures.push(failure);
+                return backfill;
+            }
+        };
+        done += 1;
+        progress(done, steps);
+        // A UTC midnight between /key and /credits makes `usage_daily` yesterday's, which the
+        // activity already counts; leave today's spend out rather than count it twice.
+        if Utc::now().date_naive() != started.date_naive() {
+            today_spend = Decimal::ZERO;
+        }
+
+        let days = get_json(
+            http,
+            KIND,
+            &self.base_url,
+            ACTIVITY_PATH,
+            management_key,
+            &secrets,
+        )
+        .await
+        .and_then(|body| {
+            parse_activity(&body).map_err(|problem| {
+                unreadable(
+                    KIND,
+                    ACTIVITY_PATH,
+                    &problem,
+                    body.to_string().as_bytes(),
+                    &secrets,
+                )
+            })
+        });
+        let days = match days {
+            Ok(days) => days,
+            Err(failure) => {
+                backfill.failures.push(failure);
+                return backfill;
+            }
+        };
+        done += 1;
+        progress(done, steps);
+
+        backfill.history = credits_history(total_credits, total_usage, today_spend, &days, started);
+        backfill
+    }
 }
 
 fn field(body: &Value, pointer: &str) -> Result<Option<Decimal>, String> {
@@ -139,9 +250,77 @@ pub fn parse_key(body: &Value, now: DateTime<Utc>) -> Result<Option<Reading>, St
 
 /// The account balance: credits bought minus credits used.
 pub fn parse_credits(body: &Value) -> Result<Reading, String> {
+    let (total, used) = credit_totals(body)?;
+    Ok(credits_reading(total, used))
+}
+
+/// `/credits`' (total_credits, total_usage), exactly.
+fn credit_totals(body: &Value) -> Result<(Decimal, Decimal), String> {
     let total = field(body, "/data/total_credits")?.ok_or("data.total_credits is null")?;
     let used = field(body, "/data/total_usage")?.unwrap_or_default();
-    Ok(Reading {
+    Ok((total, used))
+}
+
+/// What `/activity` says the account spent per UTC day (every model and endpoint of a day added
+/// up), oldest first.
+pub fn parse_activity(body: &Value) -> Result<Vec<DailyCost>, String> {
+    let items = body
+        .get("data")
+        .ok_or("the field data is missing")?
+        .as_array()
+        .ok_or("data is not a list")?;
+    let mut costs = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let date = item
+            .get("date")
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("data.{i}.date is missing or not text"))?;
+        // Documented as YYYY-MM-DD; a time after it ("2025-08-24 00:00:00") names the same day.
+        let day = date
+            .get(..10)
+            .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .ok_or_else(|| format!("data.{i}.date is not a date like 2025-08-24 ({date})"))?;
+        let amount = match item.get("usage") {
+            None => return Err(format!("the field data.{i}.usage is missing")),
+            // No charge on record for that endpoint that day.
+            Some(Value::Null) => Decimal::ZERO,
+            Some(v) => decimal_from_json(v)
+                .ok_or_else(|| format!("data.{i}.usage is not a number ({v})"))?,
+        };
+        costs.push(DailyCost { day, amount });
+    }
+    Ok(merge_days(costs))
+}
+
+/// The credits meter at the end of each of the 30 completed UTC days before `now`, oldest first:
+/// what was used by then is what is used now, less today's spend so far and less every completed
+/// day after it. Activity for `now`'s day or later (a midnight passed while asking) is not
+/// after any completed day here and is left out; a day the activity does not list spent nothing.
+pub fn credits_history(
+    total_credits: Decimal,
+    total_usage: Decimal,
+    today_spend: Decimal,
+    days: &[DailyCost],
+    now: DateTime<Utc>,
+) -> Vec<(DateTime<Utc>, Reading)> {
+    let today = now.date_naive();
+    backfill_instants(now)
+        .into_iter()
+        .map(|at| {
+            let day = at.date_naive();
+            let spent_since: Decimal = days
+                .iter()
+                .filter(|c| c.day > day && c.day < today)
+                .map(|c| c.amount)
+                .sum();
+            let used = total_usage - today_spend - spent_since;
+            (at, credits_reading(total_credits, used))
+        })
+        .collect()
+}
+
+fn credits_reading(total: Decimal, used: Decimal) -> Reading {
+    Reading {
         meter: MeterSpec {
             name: "credits".into(),
             label: "Account credits".into(),
@@ -153,7 +332,7 @@ pub fn parse_credits(body: &Value) -> Result<Reading, String> {
         used: Some(used),
         reset: None,
         reset_at: None,
-    })
+    }
 }
 
 /// OpenRouter resets key limits at midnight UTC; weeks start on Monday, months on the 1st.
@@ -209,6 +388,59 @@ mod tests {
         assert!(parse_credits(&json!({"nope": 1}))
             .unwrap_err()
             .contains("total_credits"));
+    }
+
+    #[test]
+    fn activity_adds_a_day_up_exactly_and_names_what_is_wrong() {
+        let body = json!({"data": [
+            {"date": "2026-03-02", "model": "a", "usage": 0.1, "requests": 1},
+            {"date": "2026-03-01", "model": "a", "usage": "1.05", "requests": 3},
+            {"date": "2026-03-02 00:00:00", "model": "b", "usage": 0.2, "requests": 2},
+        ]});
+        let days = parse_activity(&body).unwrap();
+        assert_eq!(days.len(), 2);
+        assert_eq!(days[0].day.to_string(), "2026-03-01");
+        assert_eq!(days[0].amount, Decimal::new(105, 2));
+        assert_eq!(days[1].amount, Decimal::new(3, 1));
+        assert!(
+            parse_activity(&json!({"data": [{"date": "soon", "usage": 1}]}))
+                .unwrap_err()
+                .contains("data.0.date")
+        );
+        assert!(parse_activity(&json!({"data": [{"date": "2026-03-01"}]}))
+            .unwrap_err()
+            .contains("data.0.usage"));
+        assert!(parse_activity(&json!({"nope": []}))
+            .unwrap_err()
+            .contains("data"));
+    }
+
+    #[test]
+    fn credits_history_adds_back_what_was_spent_since_each_day() {
+        let now = Utc.with_ymd_and_hms(2026, 3, 4, 7, 30, 0).unwrap();
+        let day = |d: u32, cents: i64| DailyCost {
+            day: chrono::NaiveDate::from_ymd_opt(2026, 3, d).unwrap(),
+            amount: Decimal::new(cents, 2),
+        };
+        // Today's activity (a midnight passed while asking) is not after any completed day.
+        let days = vec![day(2, 105), day(3, 30), day(4, 999)];
+        let history = credits_history(
+            Decimal::new(1005, 1),
+            Decimal::new(2575, 2),
+            Decimal::new(25, 2),
+            &days,
+            now,
+        );
+        assert_eq!(history.len(), 30);
+        let (last_at, last) = &history[29];
+        assert_eq!(last_at.to_rfc3339(), "2026-03-03T23:59:59+00:00");
+        // 100.5 - 25.75 now, plus the 0.25 spent today.
+        assert_eq!(last.remaining.to_string(), "75.00");
+        assert_eq!(last.used.unwrap().to_string(), "25.50");
+        assert_eq!(history[28].1.remaining.to_string(), "75.30");
+        assert_eq!(history[27].1.remaining.to_string(), "76.35");
+        assert_eq!(history[0].1.remaining.to_string(), "76.35");
+        assert!(history.iter().all(|(_, r)| r.meter.name == "credits"));
     }
 
     #[test]

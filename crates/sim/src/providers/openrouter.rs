@@ -1,17 +1,22 @@
-//! OpenRouter: `/api/v1/key` (any key), `/api/v1/credits` (management key only) and chat.
+//! OpenRouter: `/api/v1/key` (any key), `/api/v1/credits` and `/api/v1/activity` (management key
+//! only) and chat.
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::State;
+use std::collections::HashMap;
+
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
+use super::spend::day_start;
 use super::{authenticate, chat_request, number, raw_json, AuthProblem};
 use crate::model::{AccountState, Curve};
 use crate::world::{KeyKind, World};
@@ -19,7 +24,19 @@ use crate::world::{KeyKind, World};
 const KIND: &str = "openrouter";
 pub(crate) const KEY_PATH: &str = "/api/v1/key";
 pub(crate) const CREDITS_PATH: &str = "/api/v1/credits";
+pub(crate) const ACTIVITY_PATH: &str = "/api/v1/activity";
 pub(crate) const CHAT_PATH: &str = "/api/v1/chat/completions";
+/// `/activity` covers this many completed UTC days.
+const ACTIVITY_DAYS: i64 = 30;
+/// Each day's spend is split over these models, so a reader must add a day's items up.
+const ACTIVITY_MODELS: [(&str, &str, &str); 2] = [
+    ("openai/gpt-4.1", "openai/gpt-4.1-2025-04-14", "OpenAI"),
+    (
+        "anthropic/claude-sonnet-4",
+        "anthropic/claude-4-sonnet-20250522",
+        "Anthropic",
+    ),
+];
 
 // Served verbatim so the sim matches OpenRouter's documented bodies byte for byte.
 const BODY_402: &str = include_str!("../../fixtures/openrouter.error-402.json");
@@ -30,6 +47,7 @@ pub(crate) fn routes() -> Router<Arc<World>> {
     Router::new()
         .route(KEY_PATH, get(key_info))
         .route(CREDITS_PATH, get(credits))
+        .route(ACTIVITY_PATH, get(activity))
         .route(CHAT_PATH, post(chat_completions))
 }
 
@@ -136,6 +154,68 @@ async fn credits(State(world): State<Arc<World>>, headers: HeaderMap) -> Respons
         Ok((_, KeyKind::Inference)) => raw_json(StatusCode::FORBIDDEN, BODY_403_CREDITS),
         Ok((curve, KeyKind::Management)) => Json(credits_body(curve, Utc::now())).into_response(),
     }
+}
+
+/// The last [`ACTIVITY_DAYS`] completed UTC days before `at`, oldest first, each split over
+/// [`ACTIVITY_MODELS`]; `only` keeps one day. A day's usage is the curve's usage at its end minus
+/// at its start, so the items of a day add up to exactly what `state_at` says was spent in it.
+fn activity_body(curve: &Curve, at: DateTime<Utc>, only: Option<NaiveDate>) -> Value {
+    let today = day_start(at);
+    let mut items = Vec::new();
+    for ago in (1..=ACTIVITY_DAYS).rev() {
+        let start = today - Duration::days(ago);
+        let date = start.date_naive();
+        if only.is_some_and(|d| d != date) {
+            continue;
+        }
+        let end = start + Duration::days(1);
+        let spent = (curve.state_at(end).total_usage - curve.state_at(start).total_usage)
+            .max(Decimal::ZERO);
+        // 60% on the first model (to the micro-dollar), the rest on the second: exact in sum.
+        let first = (spent * Decimal::new(6, 1)).round_dp(6);
+        for ((model, permaslug, provider), usage) in
+            ACTIVITY_MODELS.iter().zip([first, spent - first])
+        {
+            // About a cent a request and 2,000 tokens a cent; only usage is read by Headroom.
+            let cents = (usage * Decimal::ONE_HUNDRED).round();
+            let requests = cents.to_i64().unwrap_or(0).max(i64::from(!usage.is_zero()));
+            items.push(json!({
+                "byok_usage_inference": 0,
+                "completion_tokens": requests * 500,
+                "date": date.format("%Y-%m-%d").to_string(),
+                "endpoint_id": format!("00000000-0000-4000-8000-{:012}", start.timestamp() / 86_400),
+                "model": model,
+                "model_permaslug": permaslug,
+                "prompt_tokens": requests * 1500,
+                "provider_name": provider,
+                "reasoning_tokens": 0,
+                "requests": requests,
+                "usage": number(usage),
+            }));
+        }
+    }
+    json!({"data": items})
+}
+
+async fn activity(
+    State(world): State<Arc<World>>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let curve = match authenticate(&world, KIND, &headers) {
+        Err(problem) => return unauthorized(problem),
+        // The same refusal as /credits: both are management-key endpoints.
+        Ok((_, KeyKind::Inference)) => return raw_json(StatusCode::FORBIDDEN, BODY_403_CREDITS),
+        Ok((curve, KeyKind::Management)) => curve,
+    };
+    let only = match query.get("date").map(|d| d.trim()) {
+        None | Some("") => None,
+        Some(text) => match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+            Ok(date) => Some(date),
+            Err(_) => return error(StatusCode::BAD_REQUEST, "Invalid date: expected YYYY-MM-DD"),
+        },
+    };
+    Json(activity_body(curve, Utc::now(), only)).into_response()
 }
 
 async fn chat_completions(
