@@ -15,7 +15,7 @@ use headroom_core::credentials::Credentials;
 use headroom_core::scheduler::{Poller, Schedule};
 use headroom_core::status::{self, MeterStatus, SourceView};
 use headroom_core::store::Store;
-use headroom_core::{demo, money};
+use headroom_core::{alert, demo, money};
 
 #[derive(Parser)]
 #[command(
@@ -61,6 +61,11 @@ enum Command {
         /// Only events this recent, e.g. 24h, 7d
         #[arg(long, default_value = "7d")]
         since: String,
+    },
+    /// Alerts, newest first: which meter or source, which rule, how severe, firing or resolved
+    Alerts {
+        #[arg(long)]
+        json: bool,
     },
     /// Replay meter traces through the forecaster and write one prediction a line (JSONL)
     Backtest {
@@ -224,6 +229,7 @@ async fn run(cli: Cli) -> Result<()> {
                 Command::Poll { once } => poll(store, credentials, once).await,
                 Command::Status { json } => print_status(&store, json),
                 Command::Events { json, since } => print_events(&store, json, &since),
+                Command::Alerts { json } => print_alerts(&store, json),
                 Command::Sim { .. }
                 | Command::Demo { .. }
                 | Command::Backtest { .. }
@@ -576,6 +582,37 @@ fn print_events(store: &Store, json: bool, since: &str) -> Result<()> {
                 line.source, status, line.message
             );
         }
+    }
+    Ok(())
+}
+
+fn print_alerts(store: &Store, json: bool) -> Result<()> {
+    let alerts = alert::views(store)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&alerts)?);
+        return Ok(());
+    }
+    if alerts.is_empty() {
+        println!("No alerts. They appear here after a poll finds something worth knowing.");
+        return Ok(());
+    }
+    println!(
+        "{:<16} {:<14} {:<18} {:<18} {:<8} {:<12} MESSAGE",
+        "FIRED", "SOURCE", "METER", "RULE", "SEVERITY", "STATE"
+    );
+    for a in alerts {
+        println!(
+            "{:<16} {:<14} {:<18} {:<18} {:<8} {:<12} {}",
+            a.fired_at
+                .with_timezone(&chrono::Local)
+                .format("%Y-%m-%d %H:%M"),
+            a.source,
+            a.meter.as_deref().unwrap_or("-"),
+            a.rule,
+            a.severity.as_str(),
+            a.state.as_str(),
+            a.message
+        );
     }
     Ok(())
 }

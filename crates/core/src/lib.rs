@@ -1,5 +1,6 @@
 //! Headroom's engine. Everything testable lives here; nothing here knows about Tauri.
 
+pub mod alert;
 pub mod chart;
 pub mod classify;
 pub mod config;

@@ -9,6 +9,7 @@ use chrono::Utc;
 use tokio::sync::broadcast;
 use tokio::task::{JoinHandle, JoinSet};
 
+use crate::alert;
 use crate::credentials::Credentials;
 use crate::source::{self, HttpRunner, Keys, PollFailure};
 use crate::store::{SourceRow, Store, StoreError};
@@ -105,6 +106,16 @@ impl Poller {
         let failures: Vec<String> = outcome.failures.iter().map(|f| f.message.clone()).collect();
         let error = (!failures.is_empty()).then(|| failures.join("; "));
         self.store.record_poll(source.id, now, error.as_deref())?;
+        // Alerts follow every poll without anyone asking. A failed evaluation does not undo the
+        // poll, which is stored: the next poll evaluates the same conditions again.
+        match alert::evaluate(&self.store, now) {
+            Ok(evaluation) => {
+                for fired in &evaluation.fired {
+                    tracing::info!(source = %source.name, rule = %fired.rule, "{}", fired.message);
+                }
+            }
+            Err(error) => tracing::warn!(source = %source.name, %error, "alerts not evaluated"),
+        }
         let report = PollReport {
             source: source.name.clone(),
             readings: outcome.readings.len(),

@@ -1,5 +1,6 @@
 //! The local SQLite store: one module per table, each with its own migration.
 
+pub mod alerts;
 pub mod events;
 pub mod meters;
 pub mod readings;
@@ -11,6 +12,7 @@ use std::sync::{Mutex, MutexGuard};
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::Connection;
 
+pub use alerts::{AlertRow, AlertState, NewAlert, Severity};
 pub use events::EventRow;
 pub use meters::MeterRow;
 pub use readings::ReadingRow;
@@ -41,6 +43,8 @@ const MIGRATIONS: &[&str] = &[
     events::V1,
     events::V2,
     sources::V2,
+    alerts::V1,
+    sources::V3,
 ];
 
 pub struct Store {

@@ -24,6 +24,11 @@ CREATE TABLE sources (
 /// Provider settings besides URL and keys, as a JSON object of strings.
 pub(super) const V2: &str = "ALTER TABLE sources ADD COLUMN options TEXT NOT NULL DEFAULT '{}';";
 
+/// How many polls in a row have failed, for the "failing N polls in a row" alert; 0 after a
+/// success.
+pub(super) const V3: &str =
+    "ALTER TABLE sources ADD COLUMN consecutive_failures INTEGER NOT NULL DEFAULT 0;";
+
 #[derive(Clone, Debug)]
 pub struct NewSource {
     pub name: String,
@@ -48,6 +53,8 @@ pub struct SourceRow {
     pub last_ok_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
     pub options: SourceOptions,
+    /// Polls in a row that have failed (wholly or in part) since the last success.
+    pub consecutive_failures: u32,
 }
 
 impl SourceRow {
@@ -70,11 +77,12 @@ impl SourceRow {
             last_error: row.get(9)?,
             // Written only by this module, from a map; an unreadable value means no options.
             options: serde_json::from_str(&row.get::<_, String>(10)?).unwrap_or_default(),
+            consecutive_failures: row.get::<_, i64>(11)?.clamp(0, u32::MAX.into()) as u32,
         })
     }
 }
 
-const COLUMNS: &str = "id, name, kind, base_url, key_ref, management_key_ref, interval_secs, last_poll_at, last_ok_at, last_error, options";
+const COLUMNS: &str = "id, name, kind, base_url, key_ref, management_key_ref, interval_secs, last_poll_at, last_ok_at, last_error, options, consecutive_failures";
 
 impl Store {
     pub fn add_source(&self, new: &NewSource) -> Result<SourceRow> {
@@ -161,7 +169,8 @@ impl Store {
         let ms = to_millis(at);
         self.conn().execute(
             "UPDATE sources SET last_poll_at = ?2, last_error = ?3,
-                    last_ok_at = CASE WHEN ?3 IS NULL THEN ?2 ELSE last_ok_at END
+                    last_ok_at = CASE WHEN ?3 IS NULL THEN ?2 ELSE last_ok_at END,
+                    consecutive_failures = CASE WHEN ?3 IS NULL THEN 0 ELSE consecutive_failures + 1 END
              WHERE id = ?1",
             params![source_id, ms, error],
         )?;
@@ -217,5 +226,14 @@ pub(crate) mod tests {
             t1.timestamp_millis()
         );
         assert!(s.is_failing());
+        assert_eq!(s.consecutive_failures, 1);
+        store
+            .record_poll(s.id, t1 + chrono::Duration::seconds(9), Some("down"))
+            .unwrap();
+        assert_eq!(store.source_by_id(s.id).unwrap().consecutive_failures, 2);
+        store
+            .record_poll(s.id, t1 + chrono::Duration::seconds(20), None)
+            .unwrap();
+        assert_eq!(store.source_by_id(s.id).unwrap().consecutive_failures, 0);
     }
 }

@@ -1,0 +1,213 @@
+//! The `alerts` table: one row per episode, from the moment a rule fires for a meter or a
+//! source until its condition clears.
+
+use chrono::{DateTime, Utc};
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
+use rusqlite::{params, Row};
+use serde::Serialize;
+
+use super::{from_millis, to_millis, Result, Store};
+
+/// At most one open (not resolved) episode per subject and rule: the unique index makes a second
+/// `fire_alert` a no-op even when two polls evaluate at the same moment. `meter_id` is NULL for
+/// source-wide rules, hence `IFNULL`, since NULLs never collide in a unique index.
+pub(super) const V1: &str = "
+CREATE TABLE alerts (
+    id INTEGER PRIMARY KEY,
+    source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+    meter_id INTEGER REFERENCES meters(id) ON DELETE CASCADE,
+    rule TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    state TEXT NOT NULL,
+    fired_at INTEGER NOT NULL,
+    resolved_at INTEGER,
+    message TEXT NOT NULL
+);
+CREATE UNIQUE INDEX alerts_one_open ON alerts (source_id, IFNULL(meter_id, 0), rule)
+    WHERE state != 'resolved';
+CREATE INDEX alerts_by_time ON alerts (fired_at);";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Warn,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Warn => "warn",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertState {
+    Firing,
+    Resolved,
+    /// Seen by a person and still open: it stays out of the way but resolves like a firing one.
+    Acknowledged,
+}
+
+impl AlertState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertState::Firing => "firing",
+            AlertState::Resolved => "resolved",
+            AlertState::Acknowledged => "acknowledged",
+        }
+    }
+}
+
+impl FromSql for Severity {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        match value.as_str()? {
+            "warn" => Ok(Severity::Warn),
+            "critical" => Ok(Severity::Critical),
+            other => Err(FromSqlError::Other(
+                format!("unknown alert severity {other:?}").into(),
+            )),
+        }
+    }
+}
+
+impl FromSql for AlertState {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        match value.as_str()? {
+            "firing" => Ok(AlertState::Firing),
+            "resolved" => Ok(AlertState::Resolved),
+            "acknowledged" => Ok(AlertState::Acknowledged),
+            other => Err(FromSqlError::Other(
+                format!("unknown alert state {other:?}").into(),
+            )),
+        }
+    }
+}
+
+/// An episode about to fire.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewAlert {
+    pub source_id: i64,
+    pub meter_id: Option<i64>,
+    pub rule: String,
+    pub severity: Severity,
+    pub fired_at: DateTime<Utc>,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlertRow {
+    pub id: i64,
+    pub source_id: i64,
+    pub meter_id: Option<i64>,
+    pub rule: String,
+    pub severity: Severity,
+    pub state: AlertState,
+    pub fired_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub message: String,
+}
+
+impl AlertRow {
+    fn from_row(row: &Row) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: row.get(0)?,
+            source_id: row.get(1)?,
+            meter_id: row.get(2)?,
+            rule: row.get(3)?,
+            severity: row.get(4)?,
+            state: row.get(5)?,
+            fired_at: from_millis(row.get(6)?),
+            resolved_at: row.get::<_, Option<i64>>(7)?.map(from_millis),
+            message: row.get(8)?,
+        })
+    }
+}
+
+const COLUMNS: &str =
+    "id, source_id, meter_id, rule, severity, state, fired_at, resolved_at, message";
+
+impl Store {
+    /// Opens an episode unless one is already open for the same subject and rule. Returns
+    /// whether a new episode was opened.
+    pub fn fire_alert(&self, new: &NewAlert) -> Result<bool> {
+        let inserted = self.conn().execute(
+            "INSERT OR IGNORE INTO alerts (source_id, meter_id, rule, severity, state, fired_at, message)
+             VALUES (?1, ?2, ?3, ?4, 'firing', ?5, ?6)",
+            params![
+                new.source_id,
+                new.meter_id,
+                new.rule,
+                new.severity.as_str(),
+                to_millis(new.fired_at),
+                new.message,
+            ],
+        )?;
+        Ok(inserted > 0)
+    }
+
+    /// Closes an open episode; an episode already resolved keeps its first resolution time.
+    pub fn resolve_alert(&self, id: i64, at: DateTime<Utc>) -> Result<()> {
+        self.conn().execute(
+            "UPDATE alerts SET state = 'resolved', resolved_at = ?2
+             WHERE id = ?1 AND state != 'resolved'",
+            params![id, to_millis(at)],
+        )?;
+        Ok(())
+    }
+
+    /// Episodes not yet resolved (firing or acknowledged), oldest first.
+    pub fn open_alerts(&self) -> Result<Vec<AlertRow>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM alerts WHERE state != 'resolved' ORDER BY fired_at, id"
+        ))?;
+        let rows = stmt.query_map([], AlertRow::from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every episode, newest first.
+    pub fn list_alerts(&self) -> Result<Vec<AlertRow>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM alerts ORDER BY fired_at DESC, id DESC"
+        ))?;
+        let rows = stmt.query_map([], AlertRow::from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sources::tests::sample;
+
+    #[test]
+    fn only_one_episode_is_open_per_subject_and_rule() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let s = store.add_source(&sample("a")).unwrap();
+        let new = NewAlert {
+            source_id: s.id,
+            meter_id: None,
+            rule: "source_failing".into(),
+            severity: Severity::Warn,
+            fired_at: Utc::now(),
+            message: "down".into(),
+        };
+        assert!(store.fire_alert(&new).unwrap());
+        assert!(!store.fire_alert(&new).unwrap());
+        let open = store.open_alerts().unwrap();
+        assert_eq!(open.len(), 1);
+        store.resolve_alert(open[0].id, Utc::now()).unwrap();
+        // Resolved, the rule is armed again.
+        assert!(store.fire_alert(&new).unwrap());
+        let all = store.list_alerts().unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[1].state, AlertState::Resolved);
+        assert_eq!(all[0].state, AlertState::Firing);
+    }
+}
