@@ -99,6 +99,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Every stored reading, as CSV or JSON, to standard output
+    Export {
+        #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+        format: ExportFormat,
+    },
     /// Run the provider simulator alone; its first stdout line is a JSON announcement
     Sim {
         /// A built-in scenario name (demo) or a scenario JSON file
@@ -107,6 +112,12 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         port: u16,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ExportFormat {
+    Csv,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -229,6 +240,19 @@ async fn run(cli: Cli) -> Result<()> {
                 Command::Poll { once } => poll(store, credentials, once).await,
                 Command::Status { json } => print_status(&store, json),
                 Command::Events { json, since } => print_events(&store, json, &since),
+                Command::Export { format } => {
+                    let format = match format {
+                        ExportFormat::Csv => headroom_core::export::Format::Csv,
+                        ExportFormat::Json => headroom_core::export::Format::Json,
+                    };
+                    let written = headroom_core::export::export(
+                        &store,
+                        format,
+                        &mut std::io::stdout().lock(),
+                    )?;
+                    eprintln!("Exported {written} readings.");
+                    Ok(())
+                }
                 Command::Alerts { json } => print_alerts(&store, json),
                 Command::Sim { .. }
                 | Command::Demo { .. }

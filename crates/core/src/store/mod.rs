@@ -132,6 +132,49 @@ mod tests {
         assert_eq!(store.list_sources().unwrap().len(), 1);
     }
 
+    /// A database written by the first release (sources, meters, readings, events, nothing else)
+    /// opens with today's code, keeps every row, and gains the newer columns with their defaults.
+    #[test]
+    fn a_database_from_the_first_schema_upgrades_and_keeps_its_data() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+            for sql in &MIGRATIONS[..4] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 4).unwrap();
+            conn.execute_batch(
+                "INSERT INTO sources (id, name, kind, base_url, key_ref, interval_secs, created_at)
+                     VALUES (1, 'prod', 'openrouter', 'https://openrouter.ai', 'env:KEY', 900, 0);
+                 INSERT INTO meters (id, source_id, name, label, kind, unit)
+                     VALUES (1, 1, 'key_limit', 'Key limit', 'budget', 'USD');
+                 INSERT INTO readings (meter_id, ts, remaining, lim) VALUES (1, 1000, '74.5', '100');
+                 INSERT INTO events (source_id, ts, endpoint, status, message, excerpt)
+                     VALUES (1, 2000, '/api/v1/key', 402, 'Insufficient credits', '{}');",
+            )
+            .unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let source = store
+            .source_by_name("prod")
+            .unwrap()
+            .expect("the source survives");
+        assert!(source.options.is_empty());
+        let reading = store
+            .latest_reading(1)
+            .unwrap()
+            .expect("the reading survives");
+        assert_eq!(reading.remaining.to_string(), "74.5");
+        let events = store.recent_events(Some(1), 5).unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].class, None, "old events have no class");
+        let version: usize = store
+            .conn()
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len());
+    }
+
     #[test]
     fn a_file_that_is_not_a_database_gives_a_clear_error() {
         let dir = tempfile::tempdir().unwrap();
