@@ -16,9 +16,9 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 
 use super::spend::{
-    backfill_costs_start, backfill_instants, budget_reading, merge_days, midnight, month_start,
-    month_to_date, no_key, pages_for, parse_cost_page, prepaid_reading, spent_between, CostPage,
-    DailyCost, MAX_PAGES,
+    backfill_costs_start, backfill_instants, budget_reading, daily_costs, merge_days, midnight,
+    month_start, month_to_date, no_key, pages_for, parse_cost_page, prepaid_reading, spent_between,
+    CostPage, DailyCost, MAX_PAGES,
 };
 use super::{
     amount_option, api_root, fetch_failure, not_an_endpoint, status_failure, unreadable, Backfill,
@@ -274,19 +274,15 @@ impl Source for Anthropic {
                 return backfill;
             }
         };
-        let mut costs = Vec::new();
-        for page in &pages {
-            match parse_cost_report(page) {
-                Ok(page) => costs.extend(page.days),
-                Err(problem) => {
-                    backfill
-                        .failures
-                        .push(PollFailure::without_answer(COST_REPORT_PATH, problem));
-                    return backfill;
-                }
+        let costs = match daily_costs(&pages, parse_cost_report) {
+            Ok(costs) => costs,
+            Err(problem) => {
+                backfill
+                    .failures
+                    .push(PollFailure::without_answer(COST_REPORT_PATH, problem));
+                return backfill;
             }
-        }
-        let costs = merge_days(costs);
+        };
         backfill.history = instants
             .into_iter()
             .map(|at| (at, self.reading(&costs, at)))

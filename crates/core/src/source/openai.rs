@@ -9,8 +9,8 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 
 use super::spend::{
-    backfill_costs_start, backfill_instants, budget_reading, merge_days, midnight, month_start,
-    month_to_date, no_key, pages_for, parse_cost_page, CostPage, DailyCost, MAX_PAGES,
+    backfill_costs_start, backfill_instants, budget_reading, daily_costs, merge_days, midnight,
+    month_start, month_to_date, no_key, pages_for, parse_cost_page, CostPage, DailyCost, MAX_PAGES,
 };
 use super::{
     amount_option, api_root, fetch_failure, not_an_endpoint, status_failure, unreadable, Backfill,
@@ -272,19 +272,15 @@ impl Source for OpenAi {
                 return backfill;
             }
         };
-        let mut costs = Vec::new();
-        for page in &pages {
-            match parse_costs(page) {
-                Ok(page) => costs.extend(page.days),
-                Err(problem) => {
-                    backfill
-                        .failures
-                        .push(PollFailure::without_answer(COSTS_PATH, problem));
-                    return backfill;
-                }
+        let costs = match daily_costs(&pages, parse_costs) {
+            Ok(costs) => costs,
+            Err(problem) => {
+                backfill
+                    .failures
+                    .push(PollFailure::without_answer(COSTS_PATH, problem));
+                return backfill;
             }
-        }
-        let costs = merge_days(costs);
+        };
         backfill.history = backfill_instants(now)
             .into_iter()
             .map(|at| (at, budget_reading(limit, month_to_date(&costs, at), at)))

@@ -164,6 +164,18 @@ pub(crate) fn pages_for(from: DateTime<Utc>, until: DateTime<Utc>, page_days: i6
     usize::try_from((days + page_days - 1) / page_days).unwrap_or(1)
 }
 
+/// Reads every fetched page with the provider's page parser and adds the days up.
+pub(crate) fn daily_costs(
+    pages: &[serde_json::Value],
+    parse_page: impl Fn(&serde_json::Value) -> Result<CostPage, String>,
+) -> Result<Vec<DailyCost>, String> {
+    let mut costs = Vec::new();
+    for page in pages {
+        costs.extend(parse_page(page)?.days);
+    }
+    Ok(merge_days(costs))
+}
+
 /// Adds up a day that a provider split over several pages or buckets.
 pub(crate) fn merge_days(mut costs: Vec<DailyCost>) -> Vec<DailyCost> {
     costs.sort_by_key(|c| c.day);
