@@ -1,59 +1,13 @@
 //! `headroom alerts` against the simulator: a poll raises alerts by itself, once per episode.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_headroom");
+mod common;
 
-struct Sim {
-    child: Child,
-    announcement: Value,
-}
-
-impl Sim {
-    fn start() -> Self {
-        let mut child = Command::new(BIN)
-            .args(["sim", "--scenario", "demo", "--port", "0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start headroom sim");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("read announcement");
-        let announcement = serde_json::from_str(&line).expect("first line is JSON");
-        Self {
-            child,
-            announcement,
-        }
-    }
-
-    fn base_url(&self) -> String {
-        self.announcement["base_url"].as_str().unwrap().to_string()
-    }
-
-    fn key(&self, account: &str) -> String {
-        self.announcement["accounts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|a| a["name"] == account)
-            .and_then(|a| a["key"].as_str())
-            .unwrap()
-            .to_string()
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::{SimProcess as Sim, BIN};
 
 /// Runs headroom with each account's key in its own environment variable.
 fn headroom(data_dir: &Path, sim: &Sim, args: &[&str]) -> String {
@@ -90,7 +44,7 @@ fn firing<'a>(alerts: &'a [Value], source: &str) -> Vec<&'a Value> {
 fn a_poll_raises_alerts_for_the_low_and_the_exhausted_account_once() {
     let data = tempfile::tempdir().unwrap();
     let dir = data.path();
-    let sim = Sim::start();
+    let sim = Sim::start(0);
     assert_eq!(alerts(dir, &sim), Vec::<Value>::new());
     for (name, var) in [
         ("staging", "HEADROOM_TEST_STAGING_KEY"),

@@ -1,63 +1,14 @@
 //! The `headroom` command line against the simulator, over real HTTP and a real SQLite file.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_headroom");
+mod common;
+
+use common::{SimProcess, BIN};
 const KEY_VAR: &str = "HEADROOM_TEST_OPENROUTER_KEY";
-
-struct SimProcess {
-    child: Child,
-    announcement: Value,
-}
-
-impl SimProcess {
-    fn start(port: u16) -> Self {
-        let mut child = Command::new(BIN)
-            .args(["sim", "--scenario", "demo", "--port", &port.to_string()])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start headroom sim");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("read announcement");
-        let announcement: Value = serde_json::from_str(&line).expect("first line is JSON");
-        Self {
-            child,
-            announcement,
-        }
-    }
-
-    fn base_url(&self) -> String {
-        self.announcement["base_url"].as_str().unwrap().to_string()
-    }
-
-    fn port(&self) -> u16 {
-        self.base_url().rsplit(':').next().unwrap().parse().unwrap()
-    }
-
-    fn account(&self, name: &str) -> Value {
-        self.announcement["accounts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|a| a["name"] == name)
-            .cloned()
-            .unwrap()
-    }
-}
-
-impl Drop for SimProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn headroom(data_dir: &Path, key: &str, args: &[&str]) -> Output {
     Command::new(BIN)

@@ -1,67 +1,17 @@
 //! `headroom sources add` for the spend-reporting providers (OpenAI, Anthropic) against the
 //! simulator: the new source's last 30 days are filled in at once, and `status` shows the meter.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use chrono::{Duration, Utc};
 use headroom_core::store::Store;
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_headroom");
+mod common;
+
+use common::{SimProcess, BIN};
 const KEY_VAR: &str = "HEADROOM_TEST_SPEND_ADMIN_KEY";
-
-/// `headroom sim` with the demo scenario, stopped when dropped.
-struct SimProcess {
-    child: Child,
-    announcement: Value,
-}
-
-impl SimProcess {
-    fn start() -> Self {
-        let mut child = Command::new(BIN)
-            .args(["sim", "--scenario", "demo", "--port", "0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start headroom sim");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("read announcement");
-        let announcement = serde_json::from_str(&line).expect("first line is JSON");
-        Self {
-            child,
-            announcement,
-        }
-    }
-
-    fn base_url(&self) -> String {
-        self.announcement["base_url"]
-            .as_str()
-            .expect("base_url")
-            .to_string()
-    }
-
-    fn key_of(&self, provider: &str) -> String {
-        self.announcement["accounts"]
-            .as_array()
-            .expect("accounts")
-            .iter()
-            .find(|a| a["provider"] == provider)
-            .and_then(|a| a["key"].as_str())
-            .expect("an account of that provider")
-            .to_string()
-    }
-}
-
-impl Drop for SimProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn headroom(data_dir: &Path, key: &str, args: &[&str]) -> Output {
     Command::new(BIN)
@@ -106,7 +56,7 @@ fn readings_in_last_40_days(data_dir: &Path, row: &Value) -> usize {
 
 #[test]
 fn adding_an_openai_source_fills_in_thirty_days_and_status_shows_them() {
-    let sim = SimProcess::start();
+    let sim = SimProcess::start(0);
     let data = tempfile::tempdir().expect("temp dir");
     let key = sim.key_of("openai");
     let base_url = sim.base_url();
@@ -153,7 +103,7 @@ fn adding_an_openai_source_fills_in_thirty_days_and_status_shows_them() {
 
 #[test]
 fn anthropic_needs_a_budget_or_prepaid_amount_and_then_fills_in_history() {
-    let sim = SimProcess::start();
+    let sim = SimProcess::start(0);
     let data = tempfile::tempdir().expect("temp dir");
     let key = sim.key_of("anthropic");
     let base_url = sim.base_url();
