@@ -1,26 +1,21 @@
 //! The gateways read over real HTTP: the simulator serves LiteLLM's and new-api's documented
 //! bodies, and the real `Source` + `HttpRunner` poll them, as the scheduler does.
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
-
-use axum::routing::get;
-use axum::{Json, Router};
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 use headroom_core::classify::FailureClass;
 use headroom_core::source::{
     self, status_failure, HttpRunner, Keys, MeterKind, PollOutcome, Reading, SourceOptions,
 };
-use headroom_sim::{chat_path, load_scenario, AnnouncedAccount, Sim};
+use headroom_sim::{chat_path, AnnouncedAccount, Sim};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
+mod common;
+
+use common::{assert_auth_invalid, options, serving, sim_from_fixture};
+
 async fn gateways() -> Sim {
-    // The sim crate's fixture: part of this project, not the shared notes.
-    let file =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../sim/fixtures/gateways.scenario.json");
-    let scenario = load_scenario(&file).expect("valid scenario");
-    Sim::start(scenario, 0).await.expect("sim starts")
+    sim_from_fixture("gateways.scenario.json").await
 }
 
 fn account(sim: &Sim, name: &str) -> AnnouncedAccount {
@@ -29,13 +24,6 @@ fn account(sim: &Sim, name: &str) -> AnnouncedAccount {
         .into_iter()
         .find(|a| a.name == name)
         .expect("account announced")
-}
-
-fn options(pairs: &[(&str, &str)]) -> SourceOptions {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
 }
 
 async fn poll(
@@ -85,42 +73,6 @@ fn first_of_next_month(now: DateTime<Utc>) -> DateTime<Utc> {
         m => (now.year(), m + 1),
     };
     Utc.with_ymd_and_hms(y, m, 1, 0, 0, 0).unwrap()
-}
-
-/// A wrong key is refused with the gateway's own 401, which reads as a key problem, and the key
-/// is not repeated anywhere in what Headroom keeps.
-fn assert_auth_invalid(outcome: &PollOutcome, wrong: &str) {
-    assert!(outcome.readings.is_empty(), "{:?}", outcome.readings);
-    let failure = &outcome.failures[0];
-    assert_eq!(failure.status, Some(401), "{failure:?}");
-    assert_eq!(
-        failure.class,
-        Some(FailureClass::AuthInvalid),
-        "{failure:?}"
-    );
-    assert!(
-        failure.message.contains("Key rejected"),
-        "{}",
-        failure.message
-    );
-    assert!(
-        !failure.message.contains(wrong) && !failure.excerpt.contains(wrong),
-        "{failure:?}"
-    );
-}
-
-/// A server that answers each of `routes` with a 200 and its body.
-async fn serving(routes: Vec<(&'static str, Value)>) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr: SocketAddr = listener.local_addr().expect("address");
-    let mut app = Router::new();
-    for (path, body) in routes {
-        app = app.route(path, get(move || async move { Json(body) }));
-    }
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{addr}")
 }
 
 async fn assert_malformed_names_field(

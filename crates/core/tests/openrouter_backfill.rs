@@ -2,17 +2,18 @@
 //! for what each completed UTC day cost, against the simulator's demo account and against a
 //! server with fixed bodies for exact amounts.
 
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use axum::routing::get;
-use axum::{Json, Router};
 use chrono::{DateTime, Duration, Utc};
 use headroom_core::classify::FailureClass;
 use headroom_core::source::{self, Backfill, HttpRunner, Keys, MeterKind, SourceOptions};
 use headroom_sim::{builtin_scenario, Sim};
 use rust_decimal::Decimal;
-use serde_json::{json, Value};
+use serde_json::json;
+
+mod common;
+
+use common::serving;
 
 async fn demo() -> Sim {
     Sim::start(builtin_scenario("demo").expect("demo is built in"), 0)
@@ -184,20 +185,6 @@ async fn an_inference_key_as_management_key_is_auth_invalid_and_none_fills_nothi
     assert!(filled.history.is_empty() && filled.failures.is_empty());
     assert!(calls.is_empty(), "{calls:?}");
     sim.shutdown().await;
-}
-
-/// A server that answers each path with its fixed body.
-async fn serving(routes: Vec<(&'static str, Value)>) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr: SocketAddr = listener.local_addr().expect("address");
-    let mut app = Router::new();
-    for (path, body) in routes {
-        app = app.route(path, get(move || async move { Json(body) }));
-    }
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{addr}")
 }
 
 #[tokio::test]

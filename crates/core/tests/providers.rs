@@ -2,33 +2,20 @@
 //! bodies, and the real `Source` + `HttpRunner` poll them, as the scheduler does.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
 use axum::routing::get;
 use axum::{Json, Router};
-use headroom_core::classify::FailureClass;
 use headroom_core::source::{self, HttpRunner, Keys, MeterKind, PollOutcome};
-use headroom_sim::{load_scenario, Sim};
+use headroom_sim::Sim;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-fn scenario_file() -> PathBuf {
-    // The sim crate's fixture: part of this project, not the shared notes.
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../sim/fixtures/wallets.scenario.json")
-}
+mod common;
+
+use common::{assert_auth_invalid, key_of, sim_from_fixture};
 
 async fn wallets() -> Sim {
-    let scenario = load_scenario(&scenario_file()).expect("valid scenario");
-    Sim::start(scenario, 0).await.expect("sim starts")
-}
-
-fn key_of(sim: &Sim, account: &str) -> String {
-    sim.announcement()
-        .accounts
-        .into_iter()
-        .find(|a| a.name == account)
-        .expect("account announced")
-        .key
+    sim_from_fixture("wallets.scenario.json").await
 }
 
 async fn poll(kind: &str, base_url: &str, key: &str) -> PollOutcome {
@@ -62,24 +49,7 @@ fn only_reading(outcome: &PollOutcome) -> (String, String, String, Decimal) {
 /// A wrong key is refused with the provider's own 401, which reads as a key problem, and the
 /// key is not repeated anywhere in what Headroom keeps.
 async fn assert_wrong_key_is_auth_invalid(kind: &str, sim: &Sim, wrong: &str) {
-    let outcome = poll(kind, &sim.base_url(), wrong).await;
-    assert!(outcome.readings.is_empty());
-    let failure = &outcome.failures[0];
-    assert_eq!(failure.status, Some(401), "{failure:?}");
-    assert_eq!(
-        failure.class,
-        Some(FailureClass::AuthInvalid),
-        "{failure:?}"
-    );
-    assert!(
-        failure.message.contains("Key rejected"),
-        "{}",
-        failure.message
-    );
-    assert!(
-        !failure.message.contains(wrong) && !failure.excerpt.contains(wrong),
-        "{failure:?}"
-    );
+    assert_auth_invalid(&poll(kind, &sim.base_url(), wrong).await, wrong);
 }
 
 /// A server that answers `path` with a 200 and `body`.

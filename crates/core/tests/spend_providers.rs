@@ -2,47 +2,25 @@
 //! monthly budget (or, for Anthropic, a prepaid amount) measured against the spend. The simulator
 //! serves their documented bodies; the real `Source` + `HttpRunner` read them.
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use axum::routing::get;
-use axum::{Json, Router};
 use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
 use headroom_core::classify::FailureClass;
 use headroom_core::source::{
     self, status_failure, HttpRunner, Keys, MeterKind, PollOutcome, Reading, SourceOptions,
 };
-use headroom_sim::{chat_path, load_scenario, Sim};
+use headroom_sim::{chat_path, Sim};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
+mod common;
+
+use common::{key_of, options, serving, sim_from_fixture};
+
 const ANTHROPIC_VERSION: (&str, &str) = ("anthropic-version", "2023-06-01");
 
-fn scenario_file() -> PathBuf {
-    // The sim crate's fixture: part of this project, not the shared notes.
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../sim/fixtures/spend.scenario.json")
-}
-
 async fn spend_sim() -> Sim {
-    let scenario = load_scenario(&scenario_file()).expect("valid scenario");
-    Sim::start(scenario, 0).await.expect("sim starts")
-}
-
-fn key_of(sim: &Sim, account: &str) -> String {
-    sim.announcement()
-        .accounts
-        .into_iter()
-        .find(|a| a.name == account)
-        .expect("account announced")
-        .key
-}
-
-fn options(pairs: &[(&str, &str)]) -> SourceOptions {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    sim_from_fixture("spend.scenario.json").await
 }
 
 fn keys(key: &str) -> Keys {
@@ -115,20 +93,6 @@ async fn served_month_spend(sim: &Sim, kind: &str, key: &str) -> Decimal {
             _ => amount(r["amount"].as_str().expect("cents string")) / Decimal::ONE_HUNDRED,
         })
         .sum()
-}
-
-/// A server that answers each path with its fixed body, for bodies with known exact amounts.
-async fn serving(routes: Vec<(&'static str, Value)>) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr: SocketAddr = listener.local_addr().expect("address");
-    let mut app = Router::new();
-    for (path, body) in routes {
-        app = app.route(path, get(move || async move { Json(body) }));
-    }
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{addr}")
 }
 
 fn assert_budget_meter(reading: &Reading, limit: Decimal) {
