@@ -1,66 +1,14 @@
 //! The gateways (LiteLLM proxy, new-api) over loopback HTTP: their documented body shapes, who
 //! may read what, their own 401s, LiteLLM's 429 `budget_exceeded`, and `Sim::snapshot`.
 
-use std::collections::BTreeSet;
-use std::path::PathBuf;
-
 use chrono::{Duration, Utc};
-use headroom_sim::{builtin_scenario, chat_path, load_scenario, Sim, SimError};
+use headroom_sim::{builtin_scenario, chat_path, Sim, SimError};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(name)
-}
+mod common;
 
-fn fixture_json(name: &str) -> Value {
-    let text = std::fs::read_to_string(fixture(name)).expect("fixture readable");
-    serde_json::from_str(&text).expect("fixture is JSON")
-}
-
-async fn start(scenario: &str) -> Sim {
-    let scenario = match scenario {
-        "demo" => builtin_scenario("demo").expect("demo is built in"),
-        file => load_scenario(&fixture(file)).expect("valid scenario file"),
-    };
-    Sim::start(scenario, 0).await.expect("sim starts")
-}
-
-fn account(sim: &Sim, name: &str) -> headroom_sim::AnnouncedAccount {
-    sim.announcement()
-        .accounts
-        .into_iter()
-        .find(|a| a.name == name)
-        .expect("account announced")
-}
-
-async fn get(sim: &Sim, path: &str, key: Option<&str>) -> (u16, Value) {
-    let mut req = reqwest::Client::new().get(format!("{}{path}", sim.base_url()));
-    if let Some(key) = key {
-        req = req.bearer_auth(key);
-    }
-    let resp = req.send().await.expect("request sent");
-    let status = resp.status().as_u16();
-    (status, resp.json().await.expect("JSON body"))
-}
-
-async fn chat(sim: &Sim, path: &str, key: &str) -> (u16, Value) {
-    let resp = reqwest::Client::new()
-        .post(format!("{}{path}", sim.base_url()))
-        .bearer_auth(key)
-        .json(&json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}))
-        .send()
-        .await
-        .expect("request sent");
-    let status = resp.status().as_u16();
-    (status, resp.json().await.expect("JSON body"))
-}
-
-fn keys(v: &Value) -> BTreeSet<String> {
-    v.as_object().expect("an object").keys().cloned().collect()
-}
+use common::{account, chat, fixture_json, get, keys, start};
 
 fn amount(v: &Value) -> Decimal {
     assert!(v.is_number(), "{v} is not a JSON number");

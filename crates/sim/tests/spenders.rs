@@ -1,41 +1,18 @@
 //! The spend-reporting providers (OpenAI, Anthropic) over loopback HTTP: their documented body
 //! shapes, cursor pages, their own 401s and their out-of-credit answers on chat.
 
-use std::collections::BTreeSet;
-use std::path::PathBuf;
-
 use chrono::{Duration, Utc};
 use headroom_sim::{chat_path, load_scenario, Sim};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(name)
-}
+mod common;
 
-fn fixture_json(name: &str) -> Value {
-    let text = std::fs::read_to_string(fixture(name)).expect("fixture readable");
-    serde_json::from_str(&text).expect("fixture is JSON")
-}
+use common::{fixture, fixture_json, key_of, keys};
 
 async fn start() -> Sim {
     let scenario = load_scenario(&fixture("spend.scenario.json")).expect("valid scenario file");
     Sim::start(scenario, 0).await.expect("sim starts")
-}
-
-fn key_of(sim: &Sim, account: &str) -> String {
-    sim.announcement()
-        .accounts
-        .into_iter()
-        .find(|a| a.name == account)
-        .expect("account announced")
-        .key
-}
-
-fn keys(v: &Value) -> BTreeSet<String> {
-    v.as_object().expect("an object").keys().cloned().collect()
 }
 
 enum Auth<'a> {
