@@ -2,8 +2,11 @@
 
 use std::sync::Arc;
 
+use headroom_core::alert::channel_setup::{ChannelRequest, ChannelView};
+use headroom_core::alert::config::RuleChange;
+use headroom_core::alert::{AlertView, SnoozeFor, TraySummary};
 use headroom_core::config::{AddSourceRequest, TestResult};
-use headroom_core::session::{AppState, Session, SessionError};
+use headroom_core::session::{AlertRules, AppState, Session, SessionError};
 use headroom_core::source::ProviderKind;
 use headroom_core::status::{MeterCard, MeterDetail, SourceView};
 use serde::Serialize;
@@ -76,4 +79,74 @@ pub async fn start_demo(session: S<'_>) -> Result<AppState> {
 #[tauri::command]
 pub async fn stop_demo(session: S<'_>) -> Result<AppState> {
     Ok(session.stop_demo().await?)
+}
+
+#[tauri::command]
+pub async fn list_alerts(session: S<'_>) -> Result<Vec<AlertView>> {
+    Ok(session.alerts().await?)
+}
+
+#[tauri::command]
+pub async fn acknowledge_alert(session: S<'_>, id: i64) -> Result<()> {
+    Ok(session.acknowledge_alert(id).await?)
+}
+
+#[tauri::command]
+pub async fn snooze_alert(session: S<'_>, id: i64, duration: SnoozeFor) -> Result<()> {
+    Ok(session.snooze_alert(id, duration).await?)
+}
+
+#[tauri::command]
+pub async fn alert_rules(session: S<'_>) -> Result<AlertRules> {
+    Ok(session.alert_rules().await?)
+}
+
+#[tauri::command]
+pub async fn set_alert_rules(session: S<'_>, changes: Vec<RuleChange>) -> Result<AlertRules> {
+    Ok(session.set_alert_rules(changes).await?)
+}
+
+#[tauri::command]
+pub async fn set_alert_settings(
+    session: S<'_>,
+    remind_every: Option<String>,
+    quiet_hours: Option<String>,
+) -> Result<AlertRules> {
+    Ok(session
+        .set_alert_settings(remind_every, quiet_hours)
+        .await?)
+}
+
+#[tauri::command]
+pub async fn list_channels(session: S<'_>) -> Result<Vec<ChannelView>> {
+    Ok(session.channels().await?)
+}
+
+#[tauri::command]
+pub async fn add_channel(session: S<'_>, request: ChannelRequest) -> Result<ChannelView> {
+    Ok(session.add_channel(request).await?)
+}
+
+#[tauri::command]
+pub async fn remove_channel(session: S<'_>, name: String) -> Result<()> {
+    Ok(session.remove_channel(&name).await?)
+}
+
+#[tauri::command]
+pub async fn set_channel_enabled(
+    session: S<'_>,
+    name: String,
+    enabled: bool,
+) -> Result<ChannelView> {
+    Ok(session.set_channel_enabled(&name, enabled).await?)
+}
+
+#[tauri::command]
+pub async fn test_channel(session: S<'_>, name: String) -> Result<()> {
+    Ok(session.test_channel(&name).await?)
+}
+
+#[tauri::command]
+pub async fn tray_state(session: S<'_>) -> Result<TraySummary> {
+    Ok(session.tray().await?)
 }

@@ -29,7 +29,7 @@ pub fn run() {
 
     let result = tauri::Builder::default()
         .setup(move |app| {
-            let session = tauri::async_runtime::block_on(Session::open(&data_dir, demo_port))?;
+            let session = tauri::async_runtime::block_on(Session::open(&data_dir, demo_port, None))?;
             let session = Arc::new(session);
             let mut updates = session.subscribe();
             let handle = app.handle().clone();
@@ -58,6 +58,18 @@ pub fn run() {
             commands::remove_source,
             commands::start_demo,
             commands::stop_demo,
+            commands::list_alerts,
+            commands::acknowledge_alert,
+            commands::snooze_alert,
+            commands::alert_rules,
+            commands::set_alert_rules,
+            commands::set_alert_settings,
+            commands::list_channels,
+            commands::add_channel,
+            commands::remove_channel,
+            commands::set_channel_enabled,
+            commands::test_channel,
+            commands::tray_state,
         ])
         .run(tauri::generate_context!());
     if let Err(error) = result {

@@ -1,6 +1,7 @@
 //! `headroom`: Headroom without the desktop. The commands and their output are stable; scripts
 //! rely on them.
 
+mod alerts;
 mod backtest;
 mod classify;
 
@@ -10,12 +11,13 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
+use headroom_core::alert::outbox::Dispatcher;
 use headroom_core::config::{self, AddSourceRequest};
 use headroom_core::credentials::Credentials;
 use headroom_core::scheduler::{Poller, Schedule};
 use headroom_core::status::{self, MeterStatus, SourceView};
 use headroom_core::store::Store;
-use headroom_core::{alert, demo, money};
+use headroom_core::{demo, money};
 
 #[derive(Parser)]
 #[command(
@@ -62,10 +64,13 @@ enum Command {
         #[arg(long, default_value = "7d")]
         since: String,
     },
-    /// Alerts, newest first: which meter or source, which rule, how severe, firing or resolved
+    /// Alerts, newest first: which meter or source, which rule, how severe, firing or resolved,
+    /// and where each was delivered; with a subcommand, acknowledge, snooze, rules and channels
     Alerts {
         #[arg(long)]
         json: bool,
+        #[command(subcommand)]
+        command: Option<alerts::AlertsCommand>,
     },
     /// Replay meter traces through the forecaster and write one prediction a line (JSONL)
     Backtest {
@@ -253,7 +258,10 @@ async fn run(cli: Cli) -> Result<()> {
                     eprintln!("Exported {written} readings.");
                     Ok(())
                 }
-                Command::Alerts { json } => print_alerts(&store, json),
+                Command::Alerts { json, command } => match command {
+                    None => alerts::print(&store, json),
+                    Some(command) => alerts::run(&store, &credentials, command).await,
+                },
                 Command::Sim { .. }
                 | Command::Demo { .. }
                 | Command::Backtest { .. }
@@ -471,6 +479,10 @@ async fn poll(store: Arc<Store>, credentials: Arc<Credentials>, once: bool) -> R
     if store.list_sources()?.is_empty() {
         bail!("there are no sources to poll; add one with `headroom sources add`");
     }
+    let dispatcher = Arc::new(Dispatcher::new(
+        Arc::clone(&store),
+        Arc::clone(&credentials),
+    ));
     let poller = Arc::new(Poller::new(store, credentials));
     if once {
         for report in poller.poll_all_once().await? {
@@ -480,10 +492,18 @@ async fn poll(store: Arc<Store>, credentials: Arc<Credentials>, once: bool) -> R
                 println!("{}: failed: {}", report.source, report.failures.join("; "));
             }
         }
+        let sent = dispatcher.dispatch_due().await?;
+        if sent.sent + sent.retrying + sent.failed > 0 {
+            println!(
+                "alerts: {} notice(s) sent, {} to retry at the next poll, {} given up",
+                sent.sent, sent.retrying, sent.failed
+            );
+        }
         return Ok(());
     }
     let mut updates = poller.subscribe();
     let _schedule = Schedule::start(Arc::clone(&poller))?;
+    let _dispatcher = dispatcher.spawn(poller.subscribe());
     eprintln!("Polling every source on its interval. Press Ctrl-C to stop.");
     loop {
         tokio::select! {
@@ -606,37 +626,6 @@ fn print_events(store: &Store, json: bool, since: &str) -> Result<()> {
                 line.source, status, line.message
             );
         }
-    }
-    Ok(())
-}
-
-fn print_alerts(store: &Store, json: bool) -> Result<()> {
-    let alerts = alert::views(store)?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&alerts)?);
-        return Ok(());
-    }
-    if alerts.is_empty() {
-        println!("No alerts. They appear here after a poll finds something worth knowing.");
-        return Ok(());
-    }
-    println!(
-        "{:<16} {:<14} {:<18} {:<18} {:<8} {:<12} MESSAGE",
-        "FIRED", "SOURCE", "METER", "RULE", "SEVERITY", "STATE"
-    );
-    for a in alerts {
-        println!(
-            "{:<16} {:<14} {:<18} {:<18} {:<8} {:<12} {}",
-            a.fired_at
-                .with_timezone(&chrono::Local)
-                .format("%Y-%m-%d %H:%M"),
-            a.source,
-            a.meter.as_deref().unwrap_or("-"),
-            a.rule,
-            a.severity.as_str(),
-            a.state.as_str(),
-            a.message
-        );
     }
     Ok(())
 }

@@ -33,6 +33,20 @@ impl KeyInput {
             (None, None) => KeyInput::None,
         }
     }
+
+    /// Stores a typed secret in the keychain under `account`, or checks a variable's name, and
+    /// returns the reference to keep in the database.
+    pub fn into_reference(
+        self,
+        credentials: &Credentials,
+        account: &str,
+    ) -> Result<Option<String>, crate::credentials::CredentialError> {
+        Ok(match self {
+            KeyInput::None => None,
+            KeyInput::EnvVar(var) => Some(Credentials::env_reference(&var)?),
+            KeyInput::Secret(secret) => Some(credentials.store_in_keychain(account, &secret)?),
+        })
+    }
 }
 
 /// The app's "add a source" form, also built by the CLI.
@@ -169,13 +183,7 @@ fn reference(
     role: &str,
     input: KeyInput,
 ) -> Result<Option<String>, ConfigError> {
-    Ok(match input {
-        KeyInput::None => None,
-        KeyInput::EnvVar(var) => Some(Credentials::env_reference(&var)?),
-        KeyInput::Secret(secret) => {
-            Some(credentials.store_in_keychain(&format!("source/{source}/{role}"), &secret)?)
-        }
-    })
+    Ok(input.into_reference(credentials, &format!("source/{source}/{role}"))?)
 }
 
 /// One meter a test of a source found.

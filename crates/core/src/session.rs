@@ -9,6 +9,10 @@ use tokio::sync::{broadcast, Mutex};
 use tokio::task::JoinHandle;
 use ts_rs::TS;
 
+use crate::alert::channel_setup::{self, ChannelRequest, ChannelView};
+use crate::alert::config::{self as alert_config, AlertSettings, RuleBook, RuleChange, RuleView};
+use crate::alert::outbox::{DesktopNotifier, Dispatcher};
+use crate::alert::{self, AlertView, SnoozeFor, TraySummary};
 use crate::config::{self, AddSourceRequest, ConfigError, TestResult};
 use crate::credentials::Credentials;
 use crate::demo::{self, DemoError};
@@ -93,6 +97,15 @@ struct Active {
     schedule: Option<Schedule>,
     sim: Option<headroom_sim::Sim>,
     forward: Option<JoinHandle<()>>,
+    dispatch: Option<JoinHandle<()>>,
+}
+
+/// The alert rules and settings as the app's Settings → Alerts shows them.
+#[derive(Clone, Debug, Serialize, TS)]
+#[ts(export, export_to = "../../../ui/src/lib/bindings/")]
+pub struct AlertRules {
+    pub settings: AlertSettings,
+    pub rules: Vec<RuleView>,
 }
 
 pub struct Session {
@@ -102,12 +115,18 @@ pub struct Session {
     active: Mutex<Active>,
     updates: broadcast::Sender<()>,
     backfills: Arc<Backfills>,
+    desktop: Option<Arc<dyn DesktopNotifier>>,
 }
 
 impl Session {
     /// Opens the person's data and starts polling it; with nothing configured (and the demo not
-    /// dismissed before) it opens the demo instead. Must run inside a tokio runtime.
-    pub async fn open(data_dir: &Path, demo_port: u16) -> Result<Self> {
+    /// dismissed before) it opens the demo instead. Alerts for the desktop channel go to
+    /// `desktop`. Must run inside a tokio runtime.
+    pub async fn open(
+        data_dir: &Path,
+        demo_port: u16,
+        desktop: Option<Arc<dyn DesktopNotifier>>,
+    ) -> Result<Self> {
         let (store, problem) = open_own_store(data_dir)?;
         let (updates, _) = broadcast::channel(64);
         let session = Self {
@@ -121,9 +140,11 @@ impl Session {
                 schedule: None,
                 sim: None,
                 forward: None,
+                dispatch: None,
             }),
             updates,
             backfills: Arc::default(),
+            desktop,
         };
         let has_sources = !session.active.lock().await.store.list_sources()?.is_empty();
         if has_sources {
@@ -325,6 +346,9 @@ impl Session {
         if let Some(forward) = active.forward.take() {
             forward.abort();
         }
+        if let Some(dispatch) = active.dispatch.take() {
+            dispatch.abort();
+        }
         if let Some(sim) = active.sim.take() {
             tokio::spawn(sim.shutdown());
         }
@@ -344,11 +368,133 @@ impl Session {
                 }
             }
         }));
+        let mut dispatcher = Dispatcher::new(Arc::clone(&store), Arc::clone(&self.credentials));
+        if let Some(desktop) = &self.desktop {
+            dispatcher = dispatcher.with_desktop(Arc::clone(desktop));
+        }
+        active.dispatch = Some(Arc::new(dispatcher).spawn(poller.subscribe()));
         active.schedule = Some(Schedule::start(poller)?);
         active.store = store;
         active.mode = mode;
         let _ = self.updates.send(());
         Ok(())
+    }
+
+    pub async fn alerts(&self) -> Result<Vec<AlertView>> {
+        Ok(alert::views(&*self.store().await)?)
+    }
+
+    pub async fn acknowledge_alert(&self, id: i64) -> Result<()> {
+        alert::acknowledge(&*self.store().await, id, chrono::Utc::now())?;
+        let _ = self.updates.send(());
+        Ok(())
+    }
+
+    pub async fn snooze_alert(&self, id: i64, duration: SnoozeFor) -> Result<()> {
+        alert::snooze(&*self.store().await, id, duration, chrono::Utc::now())?;
+        let _ = self.updates.send(());
+        Ok(())
+    }
+
+    /// What the tray icon shows: the worst open alert and the soonest run-out.
+    pub async fn tray(&self) -> Result<TraySummary> {
+        Ok(alert::tray_summary(
+            &*self.store().await,
+            chrono::Utc::now(),
+        )?)
+    }
+
+    pub async fn alert_rules(&self) -> Result<AlertRules> {
+        let store = self.store().await;
+        let sources = store.list_sources()?;
+        let meters: Vec<_> = store
+            .list_meters()?
+            .into_iter()
+            .filter_map(|m| {
+                let source = sources.iter().find(|s| s.id == m.source_id)?;
+                Some((m, source))
+            })
+            .collect();
+        Ok(AlertRules {
+            settings: AlertSettings::load(&store)?,
+            rules: RuleBook::load(&store)?.views(&meters),
+        })
+    }
+
+    /// Saves rule changes (all or none) and judges every meter by them at once.
+    pub async fn set_alert_rules(&self, changes: Vec<RuleChange>) -> Result<AlertRules> {
+        {
+            let store = self.store().await;
+            alert_config::apply_rule_changes(&store, &changes)?;
+            self.reevaluate(&store);
+        }
+        self.alert_rules().await
+    }
+
+    pub async fn set_alert_settings(
+        &self,
+        remind_every: Option<String>,
+        quiet_hours: Option<String>,
+    ) -> Result<AlertRules> {
+        alert_config::apply_settings(
+            &*self.store().await,
+            remind_every.as_deref(),
+            quiet_hours.as_deref(),
+        )?;
+        self.alert_rules().await
+    }
+
+    pub async fn channels(&self) -> Result<Vec<ChannelView>> {
+        Ok(channel_setup::list_channels(&*self.store().await)?)
+    }
+
+    pub async fn add_channel(&self, request: ChannelRequest) -> Result<ChannelView> {
+        Ok(channel_setup::add_channel(
+            &*self.store().await,
+            &self.credentials,
+            request,
+        )?)
+    }
+
+    pub async fn remove_channel(&self, name: &str) -> Result<()> {
+        Ok(channel_setup::remove_channel(
+            &*self.store().await,
+            &self.credentials,
+            name,
+        )?)
+    }
+
+    pub async fn set_channel_enabled(&self, name: &str, enabled: bool) -> Result<ChannelView> {
+        Ok(channel_setup::set_channel_enabled(
+            &*self.store().await,
+            name,
+            enabled,
+        )?)
+    }
+
+    /// Sends a test notice through a channel now; the error says why it did not get through.
+    pub async fn test_channel(&self, name: &str) -> Result<()> {
+        let store = self.store().await;
+        let channel = store
+            .channel_by_name(name)?
+            .ok_or_else(|| ConfigError::Invalid(format!("there is no channel named \"{name}\"")))?;
+        let mut dispatcher = Dispatcher::new(Arc::clone(&store), Arc::clone(&self.credentials));
+        if let Some(desktop) = &self.desktop {
+            dispatcher = dispatcher.with_desktop(Arc::clone(desktop));
+        }
+        dispatcher
+            .send_test(&channel)
+            .await
+            .map_err(|e| ConfigError::Invalid(format!("the test did not get through: {e}")))?;
+        Ok(())
+    }
+
+    /// Judges the meters again after a change of rules, so the change shows without a poll.
+    fn reevaluate(&self, store: &Store) {
+        if let Err(error) = alert::evaluate(store, chrono::Utc::now()) {
+            tracing::warn!(%error, "alerts not evaluated after a change of rules");
+        }
+        let _ = self.updates.send(());
     }
 
     async fn store(&self) -> Arc<Store> {
@@ -379,7 +525,7 @@ mod tests {
     #[tokio::test]
     async fn a_fresh_data_dir_opens_the_demo_until_the_person_leaves_it() {
         let dir = tempfile::tempdir().unwrap();
-        let session = Session::open(dir.path(), 0).await.unwrap();
+        let session = Session::open(dir.path(), 0, None).await.unwrap();
         assert_eq!(session.state().await.mode, Mode::Demo);
         // The demo's history is there before its first poll lands.
         let cards = session.cards().await.unwrap();
@@ -419,7 +565,7 @@ mod tests {
         assert_eq!(session.stop_demo().await.unwrap().mode, Mode::Empty);
         assert!(session.cards().await.unwrap().is_empty());
         drop(session);
-        let reopened = Session::open(dir.path(), 0).await.unwrap();
+        let reopened = Session::open(dir.path(), 0, None).await.unwrap();
         assert_eq!(
             reopened.state().await.mode,
             Mode::Empty,
@@ -444,7 +590,7 @@ mod tests {
     #[tokio::test]
     async fn adding_a_source_in_the_demo_switches_to_your_own_data_only_when_it_is_accepted() {
         let dir = tempfile::tempdir().unwrap();
-        let session = Session::open(dir.path(), 0).await.unwrap();
+        let session = Session::open(dir.path(), 0, None).await.unwrap();
         let mut updates = session.subscribe();
         let refused = session
             .add_source(unreachable_source("bad", "ftp://nowhere"))
@@ -494,7 +640,7 @@ mod tests {
         let garbage =
             b"definitely not a sqlite database, but someone's data all the same".repeat(64);
         std::fs::write(dir.path().join(crate::store::DB_FILE), &garbage).unwrap();
-        let session = Session::open(dir.path(), 0).await.unwrap();
+        let session = Session::open(dir.path(), 0, None).await.unwrap();
         let state = session.state().await;
         assert_eq!(state.mode, Mode::Empty);
         let problem = state.problem.expect("the problem is reported");

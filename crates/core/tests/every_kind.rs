@@ -114,7 +114,7 @@ async fn every_kind_can_be_tested_added_polled_and_removed_and_no_key_lands_on_d
 
     // A fresh data directory opens the demo; leaving it makes the person's own (empty) data active.
     let dir = tempfile::tempdir().unwrap();
-    let session = Session::open(dir.path(), 0).await.unwrap();
+    let session = Session::open(dir.path(), 0, None).await.unwrap();
     assert_eq!(session.state().await.mode, Mode::Demo);
     // The demo's history, read by each kind's own parser, is there before any poll.
     let demo_cards = session.cards().await.unwrap();
@@ -206,7 +206,7 @@ async fn adding_openai_in_the_app_fills_thirty_days_at_once() {
         .find(|a| a.provider == "openai")
         .expect("the demo has an OpenAI account");
     let dir = tempfile::tempdir().unwrap();
-    let session = Session::open(dir.path(), 0).await.unwrap();
+    let session = Session::open(dir.path(), 0, None).await.unwrap();
     session.stop_demo().await.unwrap();
     let mut updates = session.subscribe();
     session

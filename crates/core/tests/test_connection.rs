@@ -33,7 +33,7 @@ async fn a_good_key_finds_meters_and_a_wrong_one_is_rejected_and_nothing_is_kept
         .find(|a| a.provider == "openrouter")
         .expect("the demo has an OpenRouter account");
     let dir = tempfile::tempdir().unwrap();
-    let session = Session::open(dir.path(), 0).await.unwrap();
+    let session = Session::open(dir.path(), 0, None).await.unwrap();
     assert_eq!(session.state().await.mode, Mode::Demo);
 
     // A typed key is used in memory: no keychain is needed (there is none on a CI machine).

@@ -83,3 +83,92 @@ impl Drop for SimProcess {
         let _ = self.child.wait();
     }
 }
+
+/// One request a [`WebhookReceiver`] took.
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).expect("a JSON body")
+    }
+}
+
+/// A webhook receiver on loopback, answering 200 to every POST and keeping what it got. It
+/// lives on its own thread, so a test can run CLI processes while it listens.
+pub struct WebhookReceiver {
+    pub port: u16,
+    received: std::sync::Arc<std::sync::Mutex<Vec<Received>>>,
+}
+
+impl WebhookReceiver {
+    /// Listens on `port` (0 for any free port).
+    pub fn start(port: u16) -> Self {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("bind receiver");
+        let port = listener.local_addr().unwrap().port();
+        let received: std::sync::Arc<std::sync::Mutex<Vec<Received>>> = Default::default();
+        let record = received.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    continue;
+                }
+                let mut headers = Vec::new();
+                loop {
+                    let mut header = String::new();
+                    reader.read_line(&mut header).unwrap_or(0);
+                    let header = header.trim_end();
+                    if header.is_empty() {
+                        break;
+                    }
+                    if let Some((name, value)) = header.split_once(':') {
+                        headers.push((name.trim().to_string(), value.trim().to_string()));
+                    }
+                }
+                let length: usize = headers
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+                    .and_then(|(_, v)| v.parse().ok())
+                    .unwrap_or(0);
+                let mut body = vec![0; length];
+                reader.read_exact(&mut body).unwrap_or_default();
+                record.lock().unwrap().push(Received { headers, body });
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+                );
+            }
+        });
+        Self { port, received }
+    }
+
+    /// A port nothing listens on (yet).
+    pub fn free_port() -> u16 {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/hooks/headroom", self.port)
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
+    }
+}

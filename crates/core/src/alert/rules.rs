@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
-use crate::status::{MeterStatus, LOW_FRACTION};
+use crate::status::MeterStatus;
 use crate::store::{EventRow, Severity, SourceRow};
 
 /// A threshold episode resolves only once the value is this share beyond the threshold.
@@ -59,48 +59,6 @@ pub struct Rule {
     pub name: &'static str,
     pub severity: Severity,
     pub condition: Condition,
-}
-
-/// The rules every meter and source gets.
-pub fn default_rules() -> Vec<Rule> {
-    vec![
-        Rule {
-            name: "below_percent",
-            severity: Severity::Warn,
-            // The same line as the card's "low" state, so the alert and the card agree.
-            condition: Condition::BelowPercent(LOW_FRACTION * 100.0),
-        },
-        Rule {
-            name: "forecast_warn",
-            severity: Severity::Warn,
-            condition: Condition::RunsOutWithin(crate::forecast::ALERT_WITHIN),
-        },
-        Rule {
-            name: "forecast_critical",
-            severity: Severity::Critical,
-            condition: Condition::RunsOutWithin(Duration::hours(24)),
-        },
-        Rule {
-            name: "runaway",
-            severity: Severity::Warn,
-            condition: Condition::Runaway,
-        },
-        Rule {
-            name: "exhausted",
-            severity: Severity::Critical,
-            condition: Condition::Exhausted,
-        },
-        Rule {
-            name: "source_failing",
-            severity: Severity::Warn,
-            condition: Condition::SourceFailing { polls: 3 },
-        },
-        Rule {
-            name: "payment_refused",
-            severity: Severity::Critical,
-            condition: Condition::PaymentRefused,
-        },
-    ]
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -1,7 +1,8 @@
 use chrono::{Duration, Utc};
 use rust_decimal::Decimal;
 
-use super::rules::{default_rules, Condition, Rule};
+use super::config::RuleBook;
+use super::rules::{Condition, Rule};
 use super::*;
 use crate::classify::FailureClass;
 use crate::source::{MeterKind, MeterSpec, PollFailure, Reading};
@@ -194,8 +195,10 @@ fn a_refusal_for_money_is_critical_at_once_and_clears_after_a_top_up() {
     f.store
         .insert_event(f.source_id, Utc::now() - Duration::minutes(20), &limited)
         .unwrap();
-    let rules: Vec<Rule> = default_rules()
+    let rules: Vec<Rule> = RuleBook::default()
+        .rules_for(None)
         .into_iter()
+        .map(|(rule, _)| rule)
         .filter(|r| r.name == "payment_refused")
         .collect();
     let fired = f.eval(&rules).fired;

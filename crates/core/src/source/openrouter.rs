@@ -103,16 +103,15 @@ impl Source for OpenRouter {
         }
     }
 
-    /// The account-credits meter at the end of each of the last 30 completed UTC days, rebuilt
-    /// from today's balance and `/activity`'s daily spend (see the module doc for what it cannot
-    /// see). Needs the management key; without one there is nothing to fill.
+    /// The key-limit meter at the start of this UTC month, week and day, from `/key`'s usage
+    /// counters (see [`key_history`]); and, with the management key, the account-credits meter
+    /// at the end of each of the last 30 completed UTC days, rebuilt from today's balance and
+    /// `/activity`'s daily spend (see the module doc for what it cannot see).
     async fn backfill(&self, http: &HttpRunner, keys: &Keys, progress: &Progress) -> Backfill {
         let mut backfill = Backfill::default();
-        let Some(management_key) = keys.management_key.as_deref() else {
-            return backfill;
-        };
         let secrets = keys.secrets();
-        let steps = if keys.key.is_some() { 3 } else { 2 };
+        let steps =
+            usize::from(keys.key.is_some()) + 2 * usize::from(keys.management_key.is_some());
         let mut done = 0;
         progress(done, steps);
         let started = Utc::now();
@@ -127,10 +126,14 @@ impl Source for OpenRouter {
                     .flatten()
                     .unwrap_or_default()
                     .max(Decimal::ZERO);
+                backfill.history.extend(key_history(&body, started));
             }
             done += 1;
             progress(done, steps);
         }
+        let Some(management_key) = keys.management_key.as_deref() else {
+            return backfill;
+        };
 
         let credits = get_json(
             http,
@@ -197,7 +200,13 @@ impl Source for OpenRouter {
         done += 1;
         progress(done, steps);
 
-        backfill.history = credits_history(total_credits, total_usage, today_spend, &days, started);
+        backfill.history.extend(credits_history(
+            total_credits,
+            total_usage,
+            today_spend,
+            &days,
+            started,
+        ));
         backfill
     }
 }
@@ -246,6 +255,58 @@ pub fn parse_key(body: &Value, now: DateTime<Utc>) -> Result<Option<Reading>, St
         reset_at: reset.as_deref().and_then(|r| next_reset(r, now)),
         reset,
     }))
+}
+
+/// The key-limit meter at the start of the current UTC month, week and day. `/key` counts the
+/// key's spend since each of those instants (`usage_monthly`, `usage_weekly`, `usage_daily`),
+/// so what was left then is what is left now plus what was spent since: three exact points of
+/// history from one answer, enough for a forecast on the first poll. Instants before the
+/// limit's own last reset are left out (the limit was refilled then), and the points assume
+/// the limit itself was not changed since.
+pub fn key_history(body: &Value, now: DateTime<Utc>) -> Vec<(DateTime<Utc>, Reading)> {
+    let Ok(Some(current)) = parse_key(body, now) else {
+        return Vec::new();
+    };
+    let Some(limit) = current.limit else {
+        return Vec::new();
+    };
+    let midnight = Utc
+        .with_ymd_and_hms(now.year(), now.month(), now.day(), 0, 0, 0)
+        .single()
+        .unwrap_or(now);
+    let week_start = midnight - Duration::days(i64::from(now.weekday().num_days_from_monday()));
+    let month_start = midnight - Duration::days(i64::from(now.day0()));
+    let last_reset = match current.reset.as_deref() {
+        Some("daily") => Some(midnight),
+        Some("weekly") => Some(week_start),
+        Some("monthly") => Some(month_start),
+        _ => None,
+    };
+    let mut history: Vec<(DateTime<Utc>, Reading)> = Vec::new();
+    for (at, pointer) in [
+        (month_start, "/data/usage_monthly"),
+        (week_start, "/data/usage_weekly"),
+        (midnight, "/data/usage_daily"),
+    ] {
+        let Ok(Some(spent)) = field(body, pointer) else {
+            continue;
+        };
+        let too_early = last_reset.is_some_and(|reset| at < reset);
+        if too_early || at >= now || history.iter().any(|(t, _)| *t == at) {
+            continue;
+        }
+        let remaining = (current.remaining + spent).min(limit);
+        history.push((
+            at,
+            Reading {
+                remaining,
+                used: current.used.map(|u| (u - spent).max(Decimal::ZERO)),
+                reset_at: current.reset.as_deref().and_then(|r| next_reset(r, at)),
+                ..current.clone()
+            },
+        ));
+    }
+    history
 }
 
 /// The account balance: credits bought minus credits used.
@@ -375,6 +436,39 @@ mod tests {
             reading.reset_at.unwrap().to_rfc3339(),
             "2026-12-01T00:00:00+00:00"
         );
+    }
+
+    #[test]
+    fn key_usage_counters_give_the_limit_at_the_start_of_the_month_week_and_day() {
+        // Thursday 26 November: the week began on Monday the 23rd.
+        let now = Utc.with_ymd_and_hms(2026, 11, 26, 10, 0, 0).unwrap();
+        let body = |reset: Value| {
+            json!({"data": {"limit": 100, "limit_remaining": 74.5, "limit_reset": reset,
+                "usage": 25.5, "usage_daily": 1.0, "usage_weekly": 5.0, "usage_monthly": 25.5}})
+        };
+        let points: Vec<(String, String)> = key_history(&body(Value::Null), now)
+            .into_iter()
+            .map(|(at, r)| (at.format("%d %H:%M").to_string(), r.remaining.to_string()))
+            .collect();
+        let expected = [
+            ("01 00:00", "100.0"),
+            ("23 00:00", "79.5"),
+            ("26 00:00", "75.5"),
+        ];
+        let expected: Vec<(String, String)> = expected
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        assert_eq!(points, expected);
+        // A weekly limit was refilled on Monday: the month's start is before that and left out.
+        let weekly: Vec<String> = key_history(&body(json!("weekly")), now)
+            .into_iter()
+            .map(|(at, _)| at.format("%d").to_string())
+            .collect();
+        assert_eq!(weekly, ["23", "26"]);
+        // No limit, no key meter, no history.
+        let unlimited = json!({"data": {"limit": null, "usage": 3, "usage_daily": 1}});
+        assert!(key_history(&unlimited, now).is_empty());
     }
 
     #[test]

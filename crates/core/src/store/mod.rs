@@ -1,6 +1,10 @@
 //! The local SQLite store: one module per table, each with its own migration.
 
+pub mod alert_rules;
+pub mod alert_settings;
 pub mod alerts;
+pub mod channels;
+pub mod deliveries;
 pub mod events;
 pub mod meters;
 pub mod readings;
@@ -12,7 +16,10 @@ use std::sync::{Mutex, MutexGuard};
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::Connection;
 
+pub use alert_rules::RuleSetting;
 pub use alerts::{AlertRow, AlertState, NewAlert, Severity};
+pub use channels::ChannelRow;
+pub use deliveries::{DeliveryKind, DeliveryRow, DeliveryState, NewDelivery};
 pub use events::EventRow;
 pub use meters::MeterRow;
 pub use readings::ReadingRow;
@@ -45,6 +52,11 @@ const MIGRATIONS: &[&str] = &[
     sources::V2,
     alerts::V1,
     sources::V3,
+    alerts::V2,
+    alert_rules::V1,
+    alert_settings::V1,
+    channels::V1,
+    deliveries::V1,
 ];
 
 pub struct Store {
