@@ -440,14 +440,18 @@ pub fn print(store: &Store, json: bool) -> Result<()> {
         );
         for d in a.deliveries {
             let detail = match (d.state.as_str(), &d.last_error, d.next_attempt_at) {
+                ("pending", _, _) if d.channel_kind == "desktop" => {
+                    "shown when the Headroom app is open".to_string()
+                }
                 ("pending", Some(error), Some(next)) => format!(
                     "retrying at {} after: {error}",
                     next.with_timezone(&chrono::Local).format("%H:%M:%S")
                 ),
-                ("pending", None, Some(next)) => format!(
-                    "waiting until {}",
+                ("pending", None, Some(next)) if next > chrono::Utc::now() => format!(
+                    "held until {} (quiet hours)",
                     next.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M")
                 ),
+                ("pending", None, _) => "about to be sent".to_string(),
                 (_, Some(error), _) => error.clone(),
                 _ => String::new(),
             };

@@ -235,6 +235,8 @@ pub struct AlertView {
 #[ts(export, export_to = "../../../ui/src/lib/bindings/")]
 pub struct DeliveryView {
     pub channel: String,
+    /// "desktop", "webhook" or "email".
+    pub channel_kind: String,
     pub kind: DeliveryKind,
     pub state: DeliveryState,
     pub attempts: u32,
@@ -258,16 +260,18 @@ pub fn views(store: &Store) -> Result<Vec<AlertView>, StoreError> {
         .into_iter()
         .map(|m| (m.id, m.name))
         .collect();
-    let channels: HashMap<i64, String> = store
+    let channels: HashMap<i64, (String, String)> = store
         .list_channels()?
         .into_iter()
-        .map(|c| (c.id, c.name))
+        .map(|c| (c.id, (c.name, c.kind)))
         .collect();
     let mut deliveries: HashMap<i64, Vec<DeliveryView>> = HashMap::new();
     for d in store.list_deliveries()? {
         let Some(alert_id) = d.alert_id else { continue };
+        let (channel, channel_kind) = channels.get(&d.channel_id).cloned().unwrap_or_default();
         deliveries.entry(alert_id).or_default().push(DeliveryView {
-            channel: channels.get(&d.channel_id).cloned().unwrap_or_default(),
+            channel,
+            channel_kind,
             kind: d.kind,
             state: d.state,
             attempts: d.attempts,

@@ -5,7 +5,11 @@ import type { DeliveryState } from "./DeliveryState";
 /**
  * One notice of an alert through one channel.
  */
-export type DeliveryView = { channel: string, kind: DeliveryKind, state: DeliveryState, attempts: number, created_at: string, sent_at: string | null, 
+export type DeliveryView = { channel: string, 
+/**
+ * "desktop", "webhook" or "email".
+ */
+channel_kind: string, kind: DeliveryKind, state: DeliveryState, attempts: number, created_at: string, sent_at: string | null, 
 /**
  * For a pending notice: when it is next tried (a retry, or the end of quiet hours).
  */
