@@ -467,3 +467,52 @@ fn quiet_hours_across_midnight_release_in_the_morning() {
         .with_timezone(&Utc);
     assert_eq!(quiet.release(early, &tz), at(7, 0));
 }
+
+#[tokio::test]
+async fn a_burst_reaches_people_as_one_notice_and_machines_one_by_one() {
+    let receiver = Receiver::start().await;
+    let mut s = Setup::new(&receiver.url("/json"));
+    let credentials = Arc::new(Credentials::new());
+    let slack = ChannelConfig::Webhook {
+        format: WebhookFormat::Slack,
+        url_ref: credentials.hold_in_memory("slack-url", &receiver.url("/slack")),
+        secret_ref: None,
+        display: "127.0.0.1".into(),
+    };
+    s.store
+        .add_channel("team", "webhook", &serde_json::to_string(&slack).unwrap())
+        .unwrap();
+    s.dispatcher = Dispatcher::new(Arc::clone(&s.store), credentials.clone());
+    // The JSON channel's secrets live in the first dispatcher's credentials; hold them here too.
+    credentials.hold_in_memory("hook-url", &receiver.url("/json"));
+    credentials.hold_in_memory("hook-secret", SECRET);
+    s.read(10);
+    for name in ["b", "c", "d"] {
+        let id = s.store.add_source(&sample(name)).unwrap().id;
+        s.source_id = id;
+        s.read(10);
+    }
+    assert_eq!(s.evaluate_at(0).fired.len(), 4);
+    s.dispatch_at(0).await;
+    let to = |path: &str| {
+        receiver
+            .requests()
+            .into_iter()
+            .filter(|r| r.path == path)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(to("/json").len(), 4, "one per alert for machines");
+    let slack = to("/slack");
+    assert_eq!(slack.len(), 1, "one for people");
+    let text = slack[0].json()["text"].as_str().unwrap().to_string();
+    assert!(text.contains("4 alerts"), "{text}");
+    for name in ["acct", "b ", "c ", "d "] {
+        assert!(text.contains(name), "{name} missing from {text}");
+    }
+    let sent = s
+        .deliveries()
+        .iter()
+        .filter(|d| d.state == DeliveryState::Sent)
+        .count();
+    assert_eq!(sent, 8, "every notice is accounted for");
+}

@@ -12,7 +12,9 @@ use chrono::{DateTime, Duration, Utc};
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
-use super::channels::{email, webhook, ChannelConfig, Notice, NoticeKind, SendError};
+use super::channels::{
+    email, webhook, ChannelConfig, Notice, NoticeKind, SendError, WebhookFormat,
+};
 use crate::credentials::Credentials;
 use crate::scheduler::PollReport;
 use crate::store::{ChannelRow, DeliveryKind, DeliveryRow, Severity, Store, StoreError};
@@ -23,6 +25,9 @@ const LEASE: Duration = Duration::seconds(60);
 const GIVE_UP_AFTER: Duration = Duration::hours(48);
 /// A desktop notice no app was open to show is not news any more after this.
 const DESKTOP_STALE_AFTER: Duration = Duration::hours(12);
+/// More notices than this for one channel at once (the first poll of a new install, a
+/// provider outage) go out as one notice listing them, so nobody gets a wall of popups.
+const MAX_SEPARATE: usize = 3;
 /// The dispatcher looks at the outbox at least this often, even with nothing due.
 const IDLE_CHECK: std::time::Duration = std::time::Duration::from_secs(30);
 
@@ -76,6 +81,8 @@ impl Dispatcher {
             .into_iter()
             .map(|c| (c.id, c))
             .collect();
+        // Claimed notices per channel, in order, so that a burst to one channel can be one notice.
+        let mut claimed: Vec<(i64, ChannelConfig, Vec<DeliveryRow>)> = Vec::new();
         for delivery in self.store.pending_deliveries()? {
             if delivery.due_at() > now {
                 continue;
@@ -109,22 +116,51 @@ impl Dispatcher {
             if !self.store.claim_delivery(delivery.id, now, LEASE)? {
                 continue;
             }
-            let notice = self.notice(&delivery)?;
-            match self.send(&config, &notice).await {
-                Ok(()) => {
-                    self.store.mark_delivery_sent(delivery.id, now)?;
-                    report.sent += 1;
-                }
-                Err(error) => {
-                    let retry_at = retry_at(&delivery, now);
-                    if retry_at.is_some() {
-                        report.retrying += 1;
-                    } else {
-                        report.failed += 1;
+            match claimed.iter_mut().find(|(id, _, _)| *id == channel.id) {
+                Some((_, _, rows)) => rows.push(delivery),
+                None => claimed.push((channel.id, config, vec![delivery])),
+            }
+        }
+        for (channel_id, config, rows) in claimed {
+            let name = channels.get(&channel_id).map_or("", |c| c.name.as_str());
+            let notices = rows
+                .iter()
+                .map(|d| self.notice(d))
+                .collect::<Result<Vec<Notice>, StoreError>>()?;
+            let batches: Vec<(Notice, Vec<&DeliveryRow>)> =
+                if notices.len() > MAX_SEPARATE && bundles(&config) {
+                    vec![(bundle(&notices), rows.iter().collect())]
+                } else {
+                    notices
+                        .into_iter()
+                        .zip(rows.iter().map(|r| vec![r]))
+                        .collect()
+                };
+            for (notice, covered) in batches {
+                let result = self.send(&config, &notice).await;
+                for delivery in covered {
+                    match &result {
+                        Ok(()) => {
+                            self.store.mark_delivery_sent(delivery.id, now)?;
+                            report.sent += 1;
+                        }
+                        Err(error) => {
+                            let retry_at = retry_at(delivery, now);
+                            if retry_at.is_some() {
+                                report.retrying += 1;
+                            } else {
+                                report.failed += 1;
+                            }
+                            self.store.mark_delivery_failed(
+                                delivery.id,
+                                &error.to_string(),
+                                retry_at,
+                            )?;
+                        }
                     }
-                    tracing::warn!(channel = %channel.name, %error, "alert notice not delivered");
-                    self.store
-                        .mark_delivery_failed(delivery.id, &error.to_string(), retry_at)?;
+                }
+                if let Err(error) = result {
+                    tracing::warn!(channel = %name, %error, "alert notice not delivered");
                 }
             }
         }
@@ -283,6 +319,49 @@ impl Dispatcher {
             .min()?;
         let wait = (next - Utc::now()).to_std().unwrap_or_default();
         Some(wait.clamp(std::time::Duration::from_millis(50), IDLE_CHECK))
+    }
+}
+
+/// Machines read JSON webhooks one alert at a time; people read everything else.
+fn bundles(config: &ChannelConfig) -> bool {
+    !matches!(
+        config,
+        ChannelConfig::Webhook {
+            format: WebhookFormat::Json,
+            ..
+        }
+    )
+}
+
+/// One notice standing for several: the worst severity, each title on a line.
+fn bundle(notices: &[Notice]) -> Notice {
+    const LISTED: usize = 6;
+    let mut lines: Vec<String> = notices
+        .iter()
+        .take(LISTED)
+        .map(|n| n.title.clone())
+        .collect();
+    if notices.len() > LISTED {
+        lines.push(format!("and {} more", notices.len() - LISTED));
+    }
+    let first = &notices[0];
+    Notice {
+        // Receivers that drop repeats key on this: the first notice's id stands for the bundle.
+        delivery_id: first.delivery_id,
+        kind: NoticeKind::Fired,
+        severity: notices
+            .iter()
+            .map(|n| n.severity)
+            .max()
+            .unwrap_or(first.severity),
+        title: format!("Headroom: {} alerts", notices.len()),
+        body: lines.join("\n"),
+        source: "headroom".into(),
+        meter: None,
+        rule: "several".into(),
+        alert_id: None,
+        meter_id: None,
+        at: first.at,
     }
 }
 
