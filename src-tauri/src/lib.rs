@@ -2,6 +2,8 @@
 //! `headroom_core::session::Session`; nothing here knows about providers.
 
 mod commands;
+mod notify;
+mod tray;
 
 use std::sync::Arc;
 
@@ -29,16 +31,29 @@ pub fn run() {
 
     let result = tauri::Builder::default()
         .setup(move |app| {
-            let session = tauri::async_runtime::block_on(Session::open(&data_dir, demo_port, None))?;
+            let notifier = notify::Notifier::new(app.handle().clone());
+            let session = tauri::async_runtime::block_on(Session::open(
+                &data_dir,
+                demo_port,
+                Some(Arc::new(notifier)),
+            ))?;
             let session = Arc::new(session);
             let mut updates = session.subscribe();
             let handle = app.handle().clone();
+            let tray = tray::create(&handle);
+            let watched = Arc::clone(&session);
             tauri::async_runtime::spawn(async move {
                 use tokio::sync::broadcast::error::RecvError;
+                refresh_tray(tray.as_ref(), &watched).await;
                 loop {
                     match updates.recv().await {
                         Ok(()) | Err(RecvError::Lagged(_)) => {
                             let _ = handle.emit(UPDATED_EVENT, ());
+                            // A burst of updates (a backfill, many sources polled at once)
+                            // redraws the tray once, after the last of them.
+                            if updates.is_empty() {
+                                refresh_tray(tray.as_ref(), &watched).await;
+                            }
                         }
                         Err(RecvError::Closed) => return,
                     }
@@ -75,5 +90,14 @@ pub fn run() {
     if let Err(error) = result {
         eprintln!("Headroom could not start: {error}");
         std::process::exit(1);
+    }
+}
+
+/// Shows the session's tray summary on the tray icon, if there is one.
+async fn refresh_tray(tray: Option<&tray::Tray>, session: &Session) {
+    let Some(tray) = tray else { return };
+    match session.tray().await {
+        Ok(summary) => tray.show(&summary),
+        Err(error) => tracing::warn!(%error, "the tray summary could not be read"),
     }
 }

@@ -14,6 +14,22 @@ export type { FoundMeter } from "./bindings/FoundMeter";
 export type { TestFailure } from "./bindings/TestFailure";
 export type { TestResult } from "./bindings/TestResult";
 export type { SourceView } from "./bindings/SourceView";
+export type { AlertRules } from "./bindings/AlertRules";
+export type { AlertSettings } from "./bindings/AlertSettings";
+export type { AlertState } from "./bindings/AlertState";
+export type { AlertView } from "./bindings/AlertView";
+export type { ChannelRequest } from "./bindings/ChannelRequest";
+export type { ChannelView } from "./bindings/ChannelView";
+export type { DeliveryKind } from "./bindings/DeliveryKind";
+export type { DeliveryState } from "./bindings/DeliveryState";
+export type { DeliveryView } from "./bindings/DeliveryView";
+export type { RuleChange } from "./bindings/RuleChange";
+export type { RuleView } from "./bindings/RuleView";
+export type { SettingOrigin } from "./bindings/SettingOrigin";
+export type { Severity } from "./bindings/Severity";
+export type { SnoozeFor } from "./bindings/SnoozeFor";
+export type { TrayLevel } from "./bindings/TrayLevel";
+export type { TraySummary } from "./bindings/TraySummary";
 
 /** What every command rejects with. */
 export interface CommandError {

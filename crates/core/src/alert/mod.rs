@@ -216,6 +216,8 @@ pub struct AlertView {
     pub source: String,
     /// `None` for a source-wide alert (failing polls, a refused payment).
     pub meter: Option<String>,
+    /// The meter's name as people read it, e.g. "Key limit".
+    pub meter_label: Option<String>,
     #[ts(type = "number | null")]
     pub meter_id: Option<i64>,
     pub rule: String,
@@ -255,10 +257,10 @@ pub fn views(store: &Store) -> Result<Vec<AlertView>, StoreError> {
         .into_iter()
         .map(|s| (s.id, s.name))
         .collect();
-    let meters: HashMap<i64, String> = store
+    let meters: HashMap<i64, (String, String)> = store
         .list_meters()?
         .into_iter()
-        .map(|m| (m.id, m.name))
+        .map(|m| (m.id, (m.name, m.label)))
         .collect();
     let channels: HashMap<i64, (String, String)> = store
         .list_channels()?
@@ -287,7 +289,8 @@ pub fn views(store: &Store) -> Result<Vec<AlertView>, StoreError> {
         .map(|a| AlertView {
             id: a.id,
             source: sources.get(&a.source_id).cloned().unwrap_or_default(),
-            meter: a.meter_id.and_then(|id| meters.get(&id).cloned()),
+            meter: a.meter_id.and_then(|id| meters.get(&id).map(|m| m.0.clone())),
+            meter_label: a.meter_id.and_then(|id| meters.get(&id).map(|m| m.1.clone())),
             meter_id: a.meter_id,
             rule: a.rule.clone(),
             severity: a.severity,

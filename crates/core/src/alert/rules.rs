@@ -128,10 +128,11 @@ pub fn check_meter(condition: &Condition, status: &MeterStatus, now: DateTime<Ut
             let lead_secs = lead.num_seconds() as f64;
             if ahead <= lead_secs {
                 let hours = (ahead / 3600.0).max(0.0);
+                // A relative time reads the same in every time zone; the card and chart show the
+                // local clock time.
                 Verdict::Firing(format!(
-                    "{}: forecast to run out in about {hours:.0} h (P50 {}), within {} h",
+                    "{}: forecast to run out in about {hours:.0} h (median), within the {} h alert lead",
                     label(status),
-                    eta.format("%Y-%m-%d %H:%M UTC"),
                     lead.num_hours()
                 ))
             } else if ahead >= lead_secs * (1.0 + HYSTERESIS) {

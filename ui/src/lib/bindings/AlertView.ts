@@ -11,7 +11,11 @@ export type AlertView = { id: number, source: string,
 /**
  * `None` for a source-wide alert (failing polls, a refused payment).
  */
-meter: string | null, meter_id: number | null, rule: string, severity: Severity, state: AlertState, fired_at: string, resolved_at: string | null, acknowledged_at: string | null, 
+meter: string | null, 
+/**
+ * The meter's name as people read it, e.g. "Key limit".
+ */
+meter_label: string | null, meter_id: number | null, rule: string, severity: Severity, state: AlertState, fired_at: string, resolved_at: string | null, acknowledged_at: string | null, 
 /**
  * Set while a snooze is running.
  */
