@@ -11,7 +11,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { remote } from "webdriverio";
 
-const DRIVER_URL = { protocol: "http", hostname: "127.0.0.1", port: 4444, path: "/" };
+const DRIVER_URL = { protocol: "http", hostname: "127.0.0.1", port: Number(process.env.TAURI_DRIVER_PORT || 4444), path: "/" };
 const FIRST_PAINT_MS = 30_000;
 const ALERTS_MS = 40_000;
 const STEP_MS = 10_000;

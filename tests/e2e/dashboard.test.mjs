@@ -12,7 +12,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { remote } from "webdriverio";
 
-const DRIVER_URL = { protocol: "http", hostname: "127.0.0.1", port: 4444, path: "/" };
+const DRIVER_URL = { protocol: "http", hostname: "127.0.0.1", port: Number(process.env.TAURI_DRIVER_PORT || 4444), path: "/" };
 const FIRST_PAINT_MS = 30_000;
 const FIRST_READINGS_MS = 20_000;
 const SETTLE_MS = 15_000;

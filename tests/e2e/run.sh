@@ -14,11 +14,15 @@ export HEADROOM_SCREENSHOT_DIR="${HEADROOM_SCREENSHOT_DIR:-$(mktemp -d)}"
 export HEADROOM_E2E_KEY="sk-or-v1-e2e-env-key-not-real-000000"
 : "${DISPLAY:?no DISPLAY: run this under xvfb-run (see scripts/test.sh)}"
 
-tauri-driver --port 4444 --native-port 4445 >"$HEADROOM_DATA_DIR/../tauri-driver.log" 2>&1 &
+# Free ports, so that two runs on one machine (a developer's and CI's) never share a driver.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+export TAURI_DRIVER_PORT="${TAURI_DRIVER_PORT:-$(free_port)}"
+native_port="$(free_port)"
+tauri-driver --port "$TAURI_DRIVER_PORT" --native-port "$native_port" >"$HEADROOM_DATA_DIR/../tauri-driver.log" 2>&1 &
 driver=$!
 trap 'kill $driver 2>/dev/null || true; rm -rf "$HEADROOM_DATA_DIR"' EXIT
 for _ in $(seq 1 50); do
-  (exec 3<>/dev/tcp/127.0.0.1/4444) 2>/dev/null && break
+  (exec 3<>/dev/tcp/127.0.0.1/"$TAURI_DRIVER_PORT") 2>/dev/null && break
   sleep 0.2
 done
 node --test --test-concurrency=1 --test-reporter=spec ./*.test.mjs
