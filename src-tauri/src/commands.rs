@@ -42,8 +42,14 @@ pub async fn list_cards(session: S<'_>) -> Result<Vec<MeterCard>> {
 }
 
 #[tauri::command]
-pub async fn meter_detail(session: S<'_>, meter_id: i64) -> Result<MeterDetail> {
-    Ok(session.meter_detail(meter_id).await?)
+pub async fn meter_detail(
+    session: S<'_>,
+    meter_id: i64,
+    range: Option<headroom_core::status::ChartRange>,
+) -> Result<MeterDetail> {
+    Ok(session
+        .meter_detail(meter_id, range.unwrap_or_default())
+        .await?)
 }
 
 #[tauri::command]

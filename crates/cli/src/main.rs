@@ -63,6 +63,15 @@ enum Command {
         /// Only events this recent, e.g. 24h, 7d
         #[arg(long, default_value = "7d")]
         since: String,
+        /// Only this source's events (its name, as in `sources list`)
+        #[arg(long)]
+        source: Option<String>,
+        /// Only this kind of failure, e.g. budget_exceeded, credits_exhausted, rate_limited
+        #[arg(long)]
+        class: Option<String>,
+        /// Only answers with this HTTP status
+        #[arg(long, value_parser = clap::value_parser!(u16).range(100..=599))]
+        status: Option<u16>,
     },
     /// Alerts, newest first: which meter or source, which rule, how severe, firing or resolved,
     /// and where each was delivered; with a subcommand, acknowledge, snooze, rules and channels
@@ -244,7 +253,13 @@ async fn run(cli: Cli) -> Result<()> {
                 Command::Sources { command } => sources(&store, &credentials, command).await,
                 Command::Poll { once } => poll(store, credentials, once).await,
                 Command::Status { json } => print_status(&store, json),
-                Command::Events { json, since } => print_events(&store, json, &since),
+                Command::Events {
+                    json,
+                    since,
+                    source,
+                    class,
+                    status,
+                } => print_events(&store, json, &events_filter(&since, source, class, status)?),
                 Command::Export { format } => {
                     let format = match format {
                         ExportFormat::Csv => headroom_core::export::Format::Csv,
@@ -573,57 +588,61 @@ fn print_status(store: &Store, json: bool) -> Result<()> {
     Ok(())
 }
 
-/// One line of `headroom events --json`. Field names are stable: scripts rely on them.
-#[derive(serde::Serialize)]
-struct EventLine {
-    time: chrono::DateTime<chrono::Utc>,
-    source: String,
-    endpoint: String,
-    status: Option<u16>,
+/// The events the `events` arguments ask for; scripts get every match, as before there were
+/// filters.
+fn events_filter(
+    since: &str,
+    source: Option<String>,
     class: Option<String>,
-    message: String,
-    excerpt: String,
-}
-
-fn print_events(store: &Store, json: bool, since: &str) -> Result<()> {
+    status: Option<u16>,
+) -> Result<headroom_core::events::EventFilter> {
     let window = config::parse_interval(since)?;
     let since = chrono::Utc::now()
         - chrono::Duration::from_std(window).context("that duration is too long")?;
-    let names: std::collections::HashMap<i64, String> = store
-        .list_sources()?
-        .into_iter()
-        .map(|s| (s.id, s.name))
-        .collect();
-    let lines: Vec<EventLine> = store
-        .events_since(since)?
-        .into_iter()
-        .map(|e| EventLine {
-            time: e.ts,
-            source: names.get(&e.source_id).cloned().unwrap_or_default(),
-            endpoint: e.endpoint,
-            status: e.status,
-            class: e.class,
-            message: e.message,
-            excerpt: e.excerpt,
-        })
-        .collect();
+    Ok(headroom_core::events::EventFilter {
+        source,
+        class,
+        status,
+        since: Some(since),
+        until: None,
+        limit: Some(usize::MAX),
+    })
+}
+
+/// `headroom events`: one JSON object per event (`events::EventView`, whose field names scripts
+/// rely on), or one line each.
+fn print_events(
+    store: &Store,
+    json: bool,
+    filter: &headroom_core::events::EventFilter,
+) -> Result<()> {
+    let events = headroom_core::events::list(store, filter)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&lines)?);
-    } else if lines.is_empty() {
-        println!("No failed requests recorded in that time.");
+        println!("{}", serde_json::to_string_pretty(&events)?);
+    } else if events.is_empty() {
+        let filtered = filter.source.is_some() || filter.class.is_some() || filter.status.is_some();
+        match filtered {
+            true => println!("No failed requests in that time match those filters."),
+            false => println!("No failed requests recorded in that time."),
+        }
     } else {
-        for line in lines {
-            let when = line
+        for event in events {
+            let when = event
                 .time
                 .with_timezone(&chrono::Local)
                 .format("%Y-%m-%d %H:%M:%S");
-            let status = line
+            let status = event
                 .status
                 .map(|s| s.to_string())
                 .unwrap_or_else(|| "-".into());
+            // Someone's request through the gateway, not Headroom's own poll.
+            let via = match event.origin {
+                headroom_core::source::EventOrigin::Gateway => "[via gateway log] ",
+                headroom_core::source::EventOrigin::Poll => "",
+            };
             println!(
-                "{when}  {:<14} {:>3}  {}",
-                line.source, status, line.message
+                "{when}  {:<14} {:>3}  {via}{}",
+                event.source, status, event.message
             );
         }
     }

@@ -6,6 +6,7 @@ pub mod classify;
 pub mod config;
 pub mod credentials;
 pub mod demo;
+pub mod events;
 pub mod export;
 pub mod forecast;
 pub mod money;

@@ -89,6 +89,11 @@ impl Poller {
         for failure in &outcome.failures {
             self.store.insert_event(source.id, now, failure)?;
         }
+        // Other clients' failed requests from a gateway's log: kept as evidence (each once), but
+        // they say nothing about whether this poll worked.
+        for logged in &outcome.logged {
+            self.store.insert_event(source.id, now, logged)?;
+        }
         // A standing condition is news once, not at every poll while it lasts.
         let recent: Vec<String> = self
             .store

@@ -180,8 +180,12 @@ impl Session {
             .unwrap_or_else(|e| Err(StoreError::Conflict(e.to_string())))?)
     }
 
-    pub async fn meter_detail(&self, meter_id: i64) -> Result<MeterDetail> {
-        Ok(status::meter_detail(&*self.store().await, meter_id)?)
+    pub async fn meter_detail(
+        &self,
+        meter_id: i64,
+        range: status::ChartRange,
+    ) -> Result<MeterDetail> {
+        Ok(status::meter_detail(&*self.store().await, meter_id, range)?)
     }
 
     pub async fn sources(&self) -> Result<Vec<SourceView>> {

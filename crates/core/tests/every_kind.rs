@@ -222,7 +222,7 @@ async fn adding_openai_in_the_app_fills_thirty_days_at_once() {
                 .iter()
                 .find(|c| c.source == account.name && c.kind.as_deref() == Some("budget"));
             if let (true, Some(id)) = (done, budget.and_then(|c| c.meter_id)) {
-                let detail = session.meter_detail(id).await.unwrap();
+                let detail = session.meter_detail(id, Default::default()).await.unwrap();
                 if detail.points >= 30 {
                     return detail;
                 }

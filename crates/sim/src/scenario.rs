@@ -67,6 +67,11 @@ pub struct AccountSpec {
     /// gateway uses them in priority order, so each is `exceeded` once its share is used up.
     #[serde(default)]
     pub upstream_keys: Option<u32>,
+    /// LiteLLM only: the proxy keeps a request log (`GET /spend/logs`) of the last day's traffic,
+    /// a few failed requests among the successes. Without it the log is empty, as on a proxy
+    /// with no database.
+    #[serde(default)]
+    pub request_logs: bool,
 }
 
 impl AccountSpec {
@@ -140,6 +145,7 @@ fn demo_account(
         monthly_limit: None,
         source_options: BTreeMap::new(),
         upstream_keys: None,
+        request_logs: false,
     }
 }
 
@@ -168,6 +174,7 @@ fn demo_wallet(
         monthly_limit: None,
         source_options: BTreeMap::new(),
         upstream_keys: None,
+        request_logs: false,
     }
 }
 
@@ -200,6 +207,7 @@ fn demo_spender(
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
         upstream_keys: None,
+        request_logs: false,
     }
 }
 
@@ -233,6 +241,7 @@ fn demo_gateway(
             false => BTreeMap::new(),
         },
         upstream_keys: None,
+        request_logs: litellm,
     }
 }
 
@@ -259,6 +268,7 @@ fn demo_apipark() -> AccountSpec {
             ("monthly_token_budget".to_string(), "20000000".to_string()),
         ]),
         upstream_keys: Some(2),
+        request_logs: false,
     }
 }
 
@@ -306,6 +316,7 @@ fn demo_generic() -> AccountSpec {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
         upstream_keys: None,
+        request_logs: false,
     }
 }
 
@@ -552,6 +563,12 @@ pub(crate) fn validate(s: &Scenario) -> Result<(), SimError> {
         if apipark && !a.source_options.contains_key("provider") {
             return fail(format!(
                 "account '{}': APIPark lists keys per upstream provider; set source_options.provider",
+                a.name
+            ));
+        }
+        if a.request_logs && a.provider != "litellm" {
+            return fail(format!(
+                "account '{}': only a LiteLLM proxy keeps the request log the sim serves; request_logs must be false",
                 a.name
             ));
         }

@@ -289,8 +289,12 @@ pub fn views(store: &Store) -> Result<Vec<AlertView>, StoreError> {
         .map(|a| AlertView {
             id: a.id,
             source: sources.get(&a.source_id).cloned().unwrap_or_default(),
-            meter: a.meter_id.and_then(|id| meters.get(&id).map(|m| m.0.clone())),
-            meter_label: a.meter_id.and_then(|id| meters.get(&id).map(|m| m.1.clone())),
+            meter: a
+                .meter_id
+                .and_then(|id| meters.get(&id).map(|m| m.0.clone())),
+            meter_label: a
+                .meter_id
+                .and_then(|id| meters.get(&id).map(|m| m.1.clone())),
             meter_id: a.meter_id,
             rule: a.rule.clone(),
             severity: a.severity,

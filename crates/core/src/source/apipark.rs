@@ -104,7 +104,7 @@ impl ApiPark {
                 status: Some(response.status),
                 message: format!("APIPark refused {path}: {problem}"),
                 excerpt: super::http::redacted_excerpt(&response.body, secrets),
-                class: None,
+                ..super::evidence_of(&response, secrets)
             })
     }
 
@@ -206,8 +206,8 @@ impl ApiPark {
                 "APIPark key {} is exceeded: the {provider} account behind it ran out of quota after {} tokens, and APIPark now sends its traffic to the other {provider} keys. Top up or raise the quota at {provider}, then enable the key again in APIPark.",
                 key.name, key.used
             ),
-            excerpt: String::new(),
             class: Some(FailureClass::BudgetExceeded),
+            ..PollFailure::default()
         }
     }
 }

@@ -24,6 +24,9 @@ pub struct HttpRunner {
 
 #[derive(Debug)]
 pub struct Response {
+    /// What was asked, kept with the answer so that a failure can show the request it came from.
+    pub method: &'static str,
+    pub url: String,
     pub status: u16,
     pub headers: reqwest::header::HeaderMap,
     pub body: Vec<u8>,
@@ -45,6 +48,20 @@ pub enum FetchError {
     BadUrl { url: String },
     #[error("request to {url} failed: {reason}")]
     Other { url: String, reason: String },
+}
+
+impl FetchError {
+    /// The URL that could not be fetched, as it was asked for.
+    pub fn url(&self) -> &str {
+        match self {
+            FetchError::Connect { url, .. }
+            | FetchError::Timeout { url, .. }
+            | FetchError::TooLarge { url, .. }
+            | FetchError::Truncated { url, .. }
+            | FetchError::BadUrl { url }
+            | FetchError::Other { url, .. } => url,
+        }
+    }
 }
 
 impl HttpRunner {
@@ -109,7 +126,7 @@ impl HttpRunner {
     /// GET `url` with a bearer key.
     pub async fn get_bearer(&self, url: &str, key: &str) -> Result<Response, FetchError> {
         let request = self.client.get(url).bearer_auth(key);
-        self.send(url, request).await
+        self.send("GET", url, request).await
     }
 
     /// POST a JSON body with a bearer key.
@@ -120,7 +137,7 @@ impl HttpRunner {
         body: &serde_json::Value,
     ) -> Result<Response, FetchError> {
         let request = self.client.post(url).bearer_auth(key).json(body);
-        self.send(url, request).await
+        self.send("POST", url, request).await
     }
 
     /// GET `url` with the key in a header of its own (Anthropic's `x-api-key`), plus the headers
@@ -133,7 +150,7 @@ impl HttpRunner {
         headers: &[(&str, &str)],
     ) -> Result<Response, FetchError> {
         let request = with_key_header(self.client.get(url), key_header, key, headers);
-        self.send(url, request).await
+        self.send("GET", url, request).await
     }
 
     /// POST a JSON body with the key in a header of its own, like [`Self::get_with_key_header`].
@@ -146,11 +163,12 @@ impl HttpRunner {
         body: &serde_json::Value,
     ) -> Result<Response, FetchError> {
         let request = with_key_header(self.client.post(url), key_header, key, headers).json(body);
-        self.send(url, request).await
+        self.send("POST", url, request).await
     }
 
     async fn send(
         &self,
+        method: &'static str,
         url: &str,
         request: reqwest::RequestBuilder,
     ) -> Result<Response, FetchError> {
@@ -197,6 +215,8 @@ impl HttpRunner {
             }
         }
         Ok(Response {
+            method,
+            url: url.to_string(),
             status,
             headers,
             body,
@@ -275,6 +295,64 @@ pub fn redacted_excerpt(body: &[u8], secrets: &[&str]) -> String {
     redact_key_like(&text)
 }
 
+/// Response headers fit to keep as evidence: the ones that carry credentials or sessions are left
+/// out entirely, and the rest are scrubbed like a body, since a gateway may echo a key anywhere.
+pub fn redacted_headers(
+    headers: &reqwest::header::HeaderMap,
+    secrets: &[&str],
+) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .filter(|(name, _)| !carries_credentials(name.as_str()))
+        .filter_map(|(name, value)| {
+            let value = value.to_str().ok()?;
+            Some((
+                name.to_string(),
+                redacted_excerpt(value.as_bytes(), secrets),
+            ))
+        })
+        .collect()
+}
+
+/// Header names whose values are credentials or sessions. Rate-limit headers that merely mention
+/// tokens (`x-ratelimit-remaining-tokens`) are evidence and stay.
+fn carries_credentials(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    const EXACT: &[&str] = &[
+        "cookie",
+        "set-cookie",
+        "x-api-key",
+        "api-key",
+        "x-auth-token",
+    ];
+    EXACT.contains(&name.as_str())
+        || name.contains("authorization")
+        || name.ends_with("-api-key")
+        || name.ends_with("-secret")
+        || name.ends_with("-session")
+        || name.ends_with("-access-token")
+}
+
+/// The URL of a request as it may be stored: query values that look like keys are masked, and
+/// any user:password part is dropped.
+pub fn redacted_url(url: &str, secrets: &[&str]) -> String {
+    let without_userinfo = match reqwest::Url::parse(url) {
+        Ok(mut parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
+            let _ = parsed.set_username("");
+            let _ = parsed.set_password(None);
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    };
+    let mut text = without_userinfo;
+    for secret in secrets {
+        if !secret.is_empty() {
+            text = text.replace(secret, "[redacted]");
+        }
+    }
+    redact_key_like(&text)
+}
+
 /// Masks tokens shaped like provider keys (`sk-…`, `Bearer …`) that we were not told about.
 fn redact_key_like(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -310,5 +388,44 @@ mod tests {
         assert!(!excerpt.contains("my-secret-value"), "{excerpt}");
         assert!(excerpt.contains("sk-[redacted]"), "{excerpt}");
         assert_eq!(redacted_excerpt(b"task-list", &[]), "task-list");
+    }
+
+    #[test]
+    fn kept_headers_and_urls_never_carry_keys() {
+        use reqwest::header::{HeaderMap, HeaderValue};
+        let mut headers = HeaderMap::new();
+        headers.insert("set-cookie", HeaderValue::from_static("session=abc"));
+        headers.insert(
+            "authorization",
+            HeaderValue::from_static("Bearer sk-live-123456789"),
+        );
+        headers.insert("x-goog-api-key", HeaderValue::from_static("AIza-secret"));
+        headers.insert("retry-after", HeaderValue::from_static("30"));
+        headers.insert(
+            "x-ratelimit-remaining-tokens",
+            HeaderValue::from_static("99"),
+        );
+        headers.insert(
+            "x-echo",
+            HeaderValue::from_static("key my-secret-value, sk-abcdefgh1234"),
+        );
+        let kept = redacted_headers(&headers, &["my-secret-value"]);
+        let names: Vec<&str> = kept.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            ["retry-after", "x-ratelimit-remaining-tokens", "x-echo"]
+        );
+        assert_eq!(kept[2].1, "key [redacted], sk-[redacted]");
+        assert_eq!(
+            redacted_url(
+                "https://u:pw@gw.example/v1/x?key=sk-abcdefgh1234&q=my-secret-value",
+                &["my-secret-value"]
+            ),
+            "https://gw.example/v1/x?key=sk-[redacted]&q=[redacted]"
+        );
+        assert_eq!(
+            redacted_url("http://localhost:4000/key/info", &[]),
+            "http://localhost:4000/key/info"
+        );
     }
 }

@@ -6,21 +6,36 @@
 //! Each budget is `spend` against `max_budget` in USD. A `max_budget` of null means LiteLLM never
 //! refuses for spend, so there is nothing to run out and no meter. `budget_reset_at` is when the
 //! spend goes back to zero; `budget_duration` ("30d") names the cycle.
+//!
+//! After the budgets, the proxy's request log (`GET /spend/logs?summarize=false`) shows the
+//! requests of every client that failed at the proxy in the last day: a budget exceeded there is
+//! what the people behind the proxy run into, and it is seen nowhere else. Those failures are other
+//! clients' requests, so they go to `PollOutcome::logged` and never mark this poll failing; each is
+//! stored once, by LiteLLM's request id. Reading the log is a bonus: when it fails (an old proxy,
+//! a key without access to spend routes) that becomes a notice, recorded once, and the budgets
+//! read above still count.
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use rust_decimal::Decimal;
-use serde_json::Value;
+use serde_json::{json, Value};
 
+use super::http::redacted_excerpt;
 use super::{
-    api_root, get_json, not_an_endpoint, required_amount, unreadable, HttpRunner, Keys, MeterKind,
-    MeterSpec, PollFailure, PollOutcome, ProviderOption, Reading, Source, SourceOptions,
+    api_root, get_json, not_an_endpoint, required_amount, unreadable, EventOrigin, Evidence,
+    HttpRunner, Keys, MeterKind, MeterSpec, PollFailure, PollOutcome, ProviderOption, Reading,
+    Source, SourceOptions,
 };
+use crate::classify::classify;
 
 const KIND: &str = "litellm";
 const KEY_INFO_PATH: &str = "/key/info";
 const USER_INFO_PATH: &str = "/user/info";
 const TEAM_INFO_PATH: &str = "/team/info";
+const SPEND_LOGS_PATH: &str = "/spend/logs";
+/// How far back each poll reads the request log. LiteLLM filters the log by whole days only, so
+/// the query asks for the days around this window and the rows are cut to it here.
+const LOG_WINDOW: Duration = Duration::hours(24);
 
 pub const OPTIONS: &[ProviderOption] = &[
     ProviderOption {
@@ -122,9 +137,153 @@ impl LiteLlm {
         let secrets = keys.secrets();
         let body = get_json(http, KIND, &self.base_url, path, key, &secrets).await?;
         parse_budget(level, &body).map_err(|problem| {
-            unreadable(KIND, path, &problem, body.to_string().as_bytes(), &secrets)
+            unreadable(KIND, path, &problem, body.to_string().as_bytes(), &secrets).requested(
+                "GET",
+                &format!("{}{path}", self.base_url),
+                &secrets,
+            )
         })
     }
+
+    /// The requests that failed at the proxy since `now - LOG_WINDOW`, one failure each. The
+    /// master key sees every client's; a virtual key at most its own.
+    async fn failed_requests(
+        &self,
+        http: &HttpRunner,
+        keys: &Keys,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<PollFailure>, PollFailure> {
+        let secrets = keys.secrets();
+        let Some(key) = keys.management_key.as_deref().or(keys.key.as_deref()) else {
+            return Ok(Vec::new());
+        };
+        let since = now - LOG_WINDOW;
+        // end_date is read as midnight at its start, so tomorrow's date takes in all of today.
+        let path = format!(
+            "{SPEND_LOGS_PATH}?summarize=false&start_date={}&end_date={}",
+            since.format("%Y-%m-%d"),
+            (now + Duration::days(1)).format("%Y-%m-%d")
+        );
+        let unreadable_log = |mut failure: PollFailure| {
+            failure.endpoint = SPEND_LOGS_PATH.to_string();
+            failure.message = format!(
+                "Headroom cannot read LiteLLM's request log ({SPEND_LOGS_PATH}), so requests that fail at the proxy are not shown; the budgets are still read. {}",
+                failure.message
+            );
+            failure
+        };
+        let body = get_json(http, KIND, &self.base_url, &path, key, &secrets)
+            .await
+            .map_err(unreadable_log)?;
+        let Some(rows) = body.as_array() else {
+            return Err(unreadable_log(
+                unreadable(
+                    KIND,
+                    SPEND_LOGS_PATH,
+                    "it is not a list of requests",
+                    body.to_string().as_bytes(),
+                    &secrets,
+                )
+                .requested("GET", &format!("{}{path}", self.base_url), &secrets),
+            ));
+        };
+        Ok(rows
+            .iter()
+            .filter_map(|row| failed_request(row, &self.base_url, &secrets))
+            .filter(|f| f.evidence.occurred_at.is_none_or(|at| at >= since))
+            .collect())
+    }
+}
+
+/// A row of the request log as a failure, when the request failed. Only what the row says about
+/// the failure is kept, redacted; the row itself (hashed key, user, tags) is not.
+fn failed_request(row: &Value, base_url: &str, secrets: &[&str]) -> Option<PollFailure> {
+    let text = |pointer: &str| {
+        row.pointer(pointer)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+    };
+    // Newer proxies have a status column; older ones only say it in the metadata.
+    let failed = [text("/status"), text("/metadata/status")]
+        .into_iter()
+        .flatten()
+        .any(|s| s.eq_ignore_ascii_case("failure"));
+    if !failed {
+        return None;
+    }
+    // Without LiteLLM's id the same request would come back at every poll as a new event.
+    let request_id = text("/request_id")?;
+    let error = |name: &str| text(&format!("/metadata/error_information/{name}"));
+    let status = error("error_code")
+        .and_then(|code| code.parse::<u16>().ok())
+        .filter(|code| (100..=599).contains(code));
+    // Cut so that the stored excerpt (600 characters at most) stays whole JSON.
+    let error_message: String = error("error_message")
+        .unwrap_or("no error message was logged")
+        .chars()
+        .take(400)
+        .collect();
+    let error_class = error("error_class");
+    // The answer the client got, in LiteLLM's own error envelope, so that the classifier reads
+    // it the way it reads a refusal Headroom met itself.
+    let budget = error_class.is_some_and(|c| c.to_ascii_lowercase().contains("budget"));
+    let envelope = json!({"error": {
+        "message": error_message,
+        "type": if budget { Value::from("budget_exceeded") } else { Value::Null },
+        "param": Value::Null,
+        "code": status.map(|s| s.to_string()),
+    }});
+    let body = envelope.to_string();
+    let classification = classify(KIND, status.unwrap_or(0), &[], body.as_bytes());
+    let model = text("/model_group")
+        .or_else(|| text("/model"))
+        .unwrap_or("unnamed model");
+    let call_type = text("/call_type");
+    let route = call_type.and_then(route_of);
+    let upstream = error("llm_provider")
+        .map(|p| format!(" to {p}"))
+        .unwrap_or_default();
+    let answered = status.map_or("failed".to_string(), |s| format!("failed with {s}"));
+    let failure = PollFailure {
+        endpoint: route.or(call_type).unwrap_or_default().to_string(),
+        status,
+        message: format!(
+            "{}: a request for {model} through LiteLLM{upstream} {answered}: {}",
+            classification.title,
+            redacted_excerpt(error_message.trim_end_matches('.').as_bytes(), secrets)
+        ),
+        excerpt: redacted_excerpt(body.as_bytes(), secrets),
+        class: Some(classification.class),
+        origin: EventOrigin::Gateway,
+        evidence: Box::new(Evidence {
+            occurred_at: text("/startTime").and_then(|t| timestamp(&Value::from(t))),
+            // LiteLLM's own id (a UUID or chatcmpl-…), never a secret.
+            external_id: Some(request_id.to_string()),
+            ..Evidence::default()
+        }),
+    };
+    Some(match route {
+        Some(route) => failure.requested("POST", &format!("{base_url}{route}"), secrets),
+        None => failure,
+    })
+}
+
+/// The proxy route a logged `call_type` was called through (the client may have added `/v1`).
+fn route_of(call_type: &str) -> Option<&'static str> {
+    Some(match call_type {
+        "completion" | "acompletion" => "/chat/completions",
+        "text_completion" | "atext_completion" => "/completions",
+        "embedding" | "aembedding" => "/embeddings",
+        "image_generation" | "aimage_generation" => "/images/generations",
+        "transcription" | "atranscription" => "/audio/transcriptions",
+        "speech" | "aspeech" => "/audio/speech",
+        "moderation" | "amoderation" => "/moderations",
+        "rerank" | "arerank" => "/rerank",
+        "responses" | "aresponses" => "/responses",
+        "anthropic_messages" => "/v1/messages",
+        _ => return None,
+    })
 }
 
 #[async_trait]
@@ -176,6 +335,14 @@ impl Source for LiteLlm {
             outcome
                 .failures
                 .push(PollFailure::without_answer(KEY_INFO_PATH, message));
+        }
+        // A proxy that did not show a budget has its failure reported already; asking it for its
+        // log would only say the same again.
+        if !outcome.readings.is_empty() {
+            match self.failed_requests(http, keys, Utc::now()).await {
+                Ok(failed) => outcome.logged = failed,
+                Err(problem) => outcome.notices.push(problem),
+            }
         }
         outcome
     }
@@ -264,7 +431,7 @@ fn query_value(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::classify::FailureClass;
 
     #[test]
     fn documented_key_info_gives_the_key_budget_with_its_reset() {
@@ -325,6 +492,86 @@ mod tests {
         for (level, body, expected) in cases {
             let problem = parse_budget(level, &body).unwrap_err();
             assert!(problem.contains(expected), "{problem}");
+        }
+    }
+
+    /// A failed row as newer proxies log it (`status` column, `metadata.error_information`).
+    fn failed_row(code: &str, class: &str, message: &str) -> Value {
+        json!({
+            "request_id": "chatcmpl-0001", "call_type": "acompletion",
+            "api_key": "88dc28d0f030c55ed4ab77ed8faf098196cb1c05df778539800c9f1243fe6b4b",
+            "spend": 0.0, "startTime": "2026-03-04T07:30:00.250000", "model": "gpt-4o-2024-08-06",
+            "model_group": "gpt-4o", "user": "", "team_id": "team-a", "status": "failure",
+            "metadata": {"status": "failure", "user_api_key": "88dc28d0f030c55ed4ab77ed",
+                "error_information": {"error_code": code, "error_class": class,
+                    "error_message": message, "llm_provider": ""}},
+        })
+    }
+
+    #[test]
+    fn a_logged_budget_refusal_becomes_a_gateway_failure_with_its_own_time_and_id() {
+        let row = failed_row(
+            "429",
+            "BudgetExceededError",
+            "Budget has been exceeded! Current cost: 186.0979088000002, Max budget: 100.0",
+        );
+        let failure = failed_request(&row, "http://gw:4000", &[]).expect("a failure");
+        assert_eq!(failure.origin, EventOrigin::Gateway);
+        assert_eq!(failure.status, Some(429));
+        assert_eq!(failure.class, Some(FailureClass::BudgetExceeded));
+        assert_eq!(
+            failure.evidence.external_id.as_deref(),
+            Some("chatcmpl-0001")
+        );
+        assert_eq!(
+            failure.evidence.occurred_at.unwrap().to_rfc3339(),
+            "2026-03-04T07:30:00.250+00:00"
+        );
+        assert_eq!(
+            (
+                failure.evidence.method.as_str(),
+                failure.evidence.url.as_str()
+            ),
+            ("POST", "http://gw:4000/chat/completions")
+        );
+        assert_eq!(failure.endpoint, "/chat/completions");
+        assert!(
+            failure.message.starts_with("Budget exceeded: a request for gpt-4o through LiteLLM failed with 429: Budget has been exceeded!"),
+            "{}",
+            failure.message
+        );
+        // Only the answer the client got is kept: no hashed key, team or user.
+        let excerpt: Value = serde_json::from_str(&failure.excerpt).unwrap();
+        assert_eq!(excerpt["error"]["type"], "budget_exceeded");
+        assert_eq!(excerpt["error"]["code"], "429");
+        assert!(!failure.excerpt.contains("88dc28d0"), "{}", failure.excerpt);
+    }
+
+    #[test]
+    fn successes_and_rows_without_an_id_are_not_failures_and_keys_in_messages_are_masked() {
+        let mut success = failed_row("", "", "");
+        success["status"] = json!("success");
+        success["metadata"] = json!({"status": "success"});
+        assert!(failed_request(&success, "http://gw:4000", &[]).is_none());
+        let mut anonymous = failed_row("429", "RateLimitError", "Rate limit reached");
+        anonymous.as_object_mut().unwrap().remove("request_id");
+        assert!(failed_request(&anonymous, "http://gw:4000", &[]).is_none());
+        // Older proxies say it only in the metadata.
+        let mut older = failed_row(
+            "401",
+            "ProxyException",
+            "Authentication Error, Invalid proxy server token passed. Received API Key = sk-live-abcdefgh12345",
+        );
+        older.as_object_mut().unwrap().remove("status");
+        older["call_type"] = json!("some_new_call");
+        let failure = failed_request(&older, "http://gw:4000", &[]).expect("a failure");
+        assert_eq!(failure.class, Some(FailureClass::AuthInvalid));
+        assert_eq!(
+            (failure.endpoint.as_str(), failure.evidence.url.as_str()),
+            ("some_new_call", "")
+        );
+        for text in [&failure.message, &failure.excerpt] {
+            assert!(!text.contains("abcdefgh12345"), "{text}");
         }
     }
 

@@ -78,8 +78,9 @@ pub struct Reading {
     pub reset_at: Option<DateTime<Utc>>,
 }
 
-/// A failed request during a poll, already put in words.
-#[derive(Clone, Debug, PartialEq)]
+/// A failed request, already put in words, with the evidence a person needs to see what was asked
+/// and what came back. Everything in it has been redacted: it is stored and shown as it is.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PollFailure {
     pub endpoint: String,
     pub status: Option<u16>,
@@ -88,6 +89,24 @@ pub struct PollFailure {
     pub excerpt: String,
     /// Which failure it was, for answers that had an HTTP status.
     pub class: Option<FailureClass>,
+    pub origin: EventOrigin,
+    /// Boxed because failures travel as the `Err` of many results, which stay small this way.
+    pub evidence: Box<Evidence>,
+}
+
+/// What a failure came from besides the body, all redacted.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Evidence {
+    /// "GET", "POST"; empty when the failure came before any request.
+    pub method: String,
+    /// The full request URL; empty when unknown.
+    pub url: String,
+    /// The response headers, without the ones that carry credentials.
+    pub headers: Vec<(String, String)>,
+    /// When the request failed, when that is not the moment of the poll (a gateway's log).
+    pub occurred_at: Option<DateTime<Utc>>,
+    /// The gateway's own id of the request, so that reading the same log twice stores it once.
+    pub external_id: Option<String>,
 }
 
 impl PollFailure {
@@ -95,10 +114,49 @@ impl PollFailure {
     pub fn without_answer(endpoint: &str, message: String) -> Self {
         Self {
             endpoint: endpoint.to_string(),
-            status: None,
             message,
-            excerpt: String::new(),
-            class: None,
+            ..Self::default()
+        }
+    }
+
+    /// The same failure, naming the request it came from.
+    pub fn requested(mut self, method: &str, url: &str, secrets: &[&str]) -> Self {
+        self.evidence.method = method.to_string();
+        self.evidence.url = http::redacted_url(url, secrets);
+        self
+    }
+
+    /// The same failure, keeping the response headers it came with.
+    pub(crate) fn answered_with(mut self, response: &Response, secrets: &[&str]) -> Self {
+        self.evidence.headers = http::redacted_headers(&response.headers, secrets);
+        self
+    }
+}
+
+/// Where Headroom saw a failed request: one of its own polls, or a gateway's log of the requests
+/// that went through it (someone else's request, which says nothing about the poll's health).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export, export_to = "../../../ui/src/lib/bindings/")]
+pub enum EventOrigin {
+    #[default]
+    Poll,
+    Gateway,
+}
+
+impl EventOrigin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventOrigin::Poll => "poll",
+            EventOrigin::Gateway => "gateway",
+        }
+    }
+
+    /// Unknown text reads as a poll: that is what every event was before origins existed.
+    pub fn parse(text: &str) -> Self {
+        match text {
+            "gateway" => EventOrigin::Gateway,
+            _ => EventOrigin::Poll,
         }
     }
 }
@@ -111,6 +169,9 @@ pub struct PollOutcome {
     /// Conditions the provider reported while the poll itself worked (an upstream key marked
     /// exceeded): recorded as events when they first appear, without marking the source failing.
     pub notices: Vec<PollFailure>,
+    /// Other clients' requests that failed, read from a gateway's request log: stored as events
+    /// (once each, by their `external_id`) and never counted against the poll.
+    pub logged: Vec<PollFailure>,
 }
 
 /// Keys a source may present. Resolved just before each poll and dropped right after.
@@ -388,6 +449,8 @@ pub fn status_failure(
     secrets: &[&str],
 ) -> PollFailure {
     let label = provider(provider_kind).map_or(provider_kind, |p| p.label);
+    // The classifier reads every header (a retry-after, an x402 offer); only the stored copy
+    // leaves out the ones that carry credentials.
     let headers: Vec<(String, String)> = response
         .headers
         .iter()
@@ -421,15 +484,25 @@ pub fn status_failure(
         message,
         excerpt: http::redacted_excerpt(&response.body, secrets),
         class: Some(classification.class),
+        ..evidence_of(response, secrets)
     }
 }
 
-/// A transport failure (no HTTP status) in the same shape as a status failure.
+/// The request and the response headers of an answer, as the evidence of a failure made from it.
+pub(crate) fn evidence_of(response: &Response, secrets: &[&str]) -> PollFailure {
+    PollFailure::default()
+        .requested(response.method, &response.url, secrets)
+        .answered_with(response, secrets)
+}
+
+/// A transport failure (no HTTP status) in the same shape as a status failure. Sources only read,
+/// so the request that got no answer was a GET.
 pub fn fetch_failure(endpoint: &str, error: &FetchError, secrets: &[&str]) -> PollFailure {
     PollFailure::without_answer(
         endpoint,
         http::redacted_excerpt(error.to_string().as_bytes(), secrets),
     )
+    .requested("GET", error.url(), secrets)
 }
 
 /// GETs `base_url` + `path` with a bearer key and reads the answer as JSON; every way that can
@@ -474,6 +547,8 @@ pub(crate) fn json_body(
             ),
         };
         unreadable(provider_kind, path, &problem, &response.body, secrets)
+            .requested(response.method, &response.url, secrets)
+            .answered_with(response, secrets)
     })
 }
 
@@ -491,7 +566,7 @@ pub(crate) fn unreadable(
         status: Some(200),
         message: format!("{label} sent a response Headroom cannot read from {path}: {problem}"),
         excerpt: http::redacted_excerpt(body, secrets),
-        class: None,
+        ..PollFailure::default()
     }
 }
 
@@ -517,13 +592,16 @@ pub(crate) async fn poll_one_endpoint(
     match get_json(http, provider_kind, base_url, path, key, &secrets).await {
         Ok(body) => match source.read_snapshot(path, &body, Utc::now()) {
             Ok(readings) => outcome.readings = readings,
-            Err(problem) => outcome.failures.push(unreadable(
-                provider_kind,
-                path,
-                &problem,
-                body.to_string().as_bytes(),
-                &secrets,
-            )),
+            Err(problem) => outcome.failures.push(
+                unreadable(
+                    provider_kind,
+                    path,
+                    &problem,
+                    body.to_string().as_bytes(),
+                    &secrets,
+                )
+                .requested("GET", &format!("{base_url}{path}"), &secrets),
+            ),
         },
         Err(failure) => outcome.failures.push(failure),
     }

@@ -57,6 +57,7 @@ const MIGRATIONS: &[&str] = &[
     alert_settings::V1,
     channels::V1,
     deliveries::V1,
+    events::V3,
 ];
 
 pub struct Store {
@@ -185,6 +186,39 @@ mod tests {
             .pragma_query_value(None, "user_version", |row| row.get(0))
             .unwrap();
         assert_eq!(version, MIGRATIONS.len());
+    }
+
+    /// Events stored before they kept their evidence survive the upgrade, read as a poll's, and
+    /// the new columns are empty rather than made up.
+    #[test]
+    fn events_from_before_the_evidence_columns_upgrade_as_poll_events() {
+        let dir = tempfile::tempdir().unwrap();
+        let before = MIGRATIONS
+            .iter()
+            .position(|m| *m == events::V3)
+            .expect("the evidence migration is listed");
+        {
+            let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+            for sql in &MIGRATIONS[..before] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", before).unwrap();
+            conn.execute_batch(
+                "INSERT INTO sources (id, name, kind, base_url, key_ref, interval_secs, created_at)
+                     VALUES (1, 'prod', 'openrouter', 'https://openrouter.ai', 'env:KEY', 900, 0);
+                 INSERT INTO events (source_id, ts, endpoint, status, message, excerpt, class)
+                     VALUES (1, 2000, '/api/v1/key', 402, 'Insufficient credits', '{}', 'credits_exhausted');",
+            )
+            .unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let events = store.recent_events(Some(1), 5).unwrap();
+        assert_eq!(events.len(), 1);
+        let old = &events[0];
+        assert_eq!(old.class.as_deref(), Some("credits_exhausted"));
+        assert_eq!(old.origin, crate::source::EventOrigin::Poll);
+        assert_eq!((old.method.as_deref(), old.url.as_deref()), (None, None));
+        assert!(old.headers.is_empty() && old.external_id.is_none());
     }
 
     #[test]

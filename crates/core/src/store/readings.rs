@@ -130,4 +130,17 @@ impl Store {
         let rows = stmt.query_map(params![meter_id, to_millis(since)], ReadingRow::from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
+
+    /// How many readings a meter has stored, and when the first was taken.
+    pub fn reading_span(&self, meter_id: i64) -> Result<(usize, Option<DateTime<Utc>>)> {
+        let (count, first): (i64, Option<i64>) = self.conn().query_row(
+            "SELECT COUNT(*), MIN(ts) FROM readings WHERE meter_id = ?1",
+            [meter_id],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?;
+        Ok((
+            usize::try_from(count).unwrap_or_default(),
+            first.map(from_millis),
+        ))
+    }
 }
