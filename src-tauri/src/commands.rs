@@ -6,6 +6,7 @@ use headroom_core::alert::channel_setup::{ChannelRequest, ChannelView};
 use headroom_core::alert::config::RuleChange;
 use headroom_core::alert::{AlertView, SnoozeFor, TraySummary};
 use headroom_core::config::{AddSourceRequest, TestResult};
+use headroom_core::events::{ClassCount, EventDetail, EventFilter, EventView};
 use headroom_core::session::{AlertRules, AppState, Session, SessionError};
 use headroom_core::source::ProviderKind;
 use headroom_core::status::{MeterCard, MeterDetail, SourceView};
@@ -155,4 +156,23 @@ pub async fn test_channel(session: S<'_>, name: String) -> Result<()> {
 #[tauri::command]
 pub async fn tray_state(session: S<'_>) -> Result<TraySummary> {
     Ok(session.tray().await?)
+}
+
+#[tauri::command]
+pub async fn list_events(session: S<'_>, filter: EventFilter) -> Result<Vec<EventView>> {
+    Ok(session.events(filter).await?)
+}
+
+#[tauri::command]
+pub async fn event_counts(
+    session: S<'_>,
+    filter: EventFilter,
+    bucket_minutes: i64,
+) -> Result<Vec<ClassCount>> {
+    Ok(session.event_counts(filter, bucket_minutes).await?)
+}
+
+#[tauri::command]
+pub async fn event_detail(session: S<'_>, id: i64) -> Result<EventDetail> {
+    Ok(session.event_detail(id).await?)
 }

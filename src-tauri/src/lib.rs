@@ -85,6 +85,9 @@ pub fn run() {
             commands::set_channel_enabled,
             commands::test_channel,
             commands::tray_state,
+            commands::list_events,
+            commands::event_counts,
+            commands::event_detail,
         ])
         .run(tauri::generate_context!());
     if let Err(error) = result {

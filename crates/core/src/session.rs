@@ -16,6 +16,7 @@ use crate::alert::{self, AlertView, SnoozeFor, TraySummary};
 use crate::config::{self, AddSourceRequest, ConfigError, TestResult};
 use crate::credentials::Credentials;
 use crate::demo::{self, DemoError};
+use crate::events::{self, ClassCount, EventDetail, EventFilter, EventView};
 use crate::scheduler::{Poller, Schedule};
 use crate::source::{ProviderKind, PROVIDERS};
 use crate::status::{self, MeterCard, MeterDetail, SourceView};
@@ -382,6 +383,24 @@ impl Session {
         active.mode = mode;
         let _ = self.updates.send(());
         Ok(())
+    }
+
+    pub async fn events(&self, filter: EventFilter) -> Result<Vec<EventView>> {
+        Ok(events::list(&*self.store().await, &filter)?)
+    }
+
+    /// Failed requests per class in buckets of `bucket_minutes`, for the errors chart.
+    pub async fn event_counts(
+        &self,
+        filter: EventFilter,
+        bucket_minutes: i64,
+    ) -> Result<Vec<ClassCount>> {
+        let bucket = chrono::Duration::minutes(bucket_minutes.max(1));
+        Ok(events::class_counts(&*self.store().await, &filter, bucket)?)
+    }
+
+    pub async fn event_detail(&self, id: i64) -> Result<EventDetail> {
+        Ok(events::detail(&*self.store().await, id)?)
     }
 
     pub async fn alerts(&self) -> Result<Vec<AlertView>> {

@@ -83,6 +83,17 @@ fn label(status: &MeterStatus) -> String {
 /// Judges a per-meter rule against the meter's current status.
 pub fn check_meter(condition: &Condition, status: &MeterStatus, now: DateTime<Utc>) -> Verdict {
     let remaining = status.remaining.and_then(|d| d.to_f64());
+    // Once the meter is empty the `exhausted` rule speaks for it: "running low" on top of
+    // "empty" is noise. An episode already open stays open until a top-up clears it.
+    let empty = remaining.is_some_and(|r| r <= 0.0);
+    if empty
+        && matches!(
+            condition,
+            Condition::BelowPercent(_) | Condition::BelowAmount(_)
+        )
+    {
+        return Verdict::Hold;
+    }
     match condition {
         Condition::BelowPercent(percent) => {
             let limit = status.limit.and_then(|d| d.to_f64()).filter(|l| *l > 0.0);
