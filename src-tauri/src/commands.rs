@@ -3,11 +3,11 @@
 use std::sync::Arc;
 
 use headroom_core::alert::channel_setup::{ChannelRequest, ChannelView};
-use headroom_core::alert::config::RuleChange;
+use headroom_core::alert::config::{AlertRules, RuleChange};
 use headroom_core::alert::{AlertView, SnoozeFor, TraySummary};
 use headroom_core::config::{AddSourceRequest, TestResult};
 use headroom_core::events::{ClassCount, EventDetail, EventFilter, EventView};
-use headroom_core::session::{AlertRules, AppState, Session, SessionError};
+use headroom_core::session::{AppState, Session, SessionError};
 use headroom_core::source::ProviderKind;
 use headroom_core::status::{MeterCard, MeterDetail, SourceView};
 use serde::Serialize;

@@ -7,7 +7,7 @@ use anyhow::{bail, Result};
 use clap::Subcommand;
 use headroom_core::alert::channel_setup::{self, ChannelRequest};
 use headroom_core::alert::channels::{SmtpSecurity, WebhookFormat};
-use headroom_core::alert::config::{self as alert_config, RuleBook, RuleChange};
+use headroom_core::alert::config::{self as alert_config, RuleChange};
 use headroom_core::alert::outbox::Dispatcher;
 use headroom_core::alert::{self, SnoozeFor};
 use headroom_core::credentials::Credentials;
@@ -186,19 +186,13 @@ pub async fn run(
 fn rules(store: &Store, command: RulesCommand) -> Result<()> {
     match command {
         RulesCommand::List { json } => {
-            let sources = store.list_sources()?;
-            let meters: Vec<_> = store
-                .list_meters()?
-                .into_iter()
-                .filter_map(|m| {
-                    let source = sources.iter().find(|s| s.id == m.source_id)?;
-                    Some((m, source))
-                })
-                .collect();
-            let views = RuleBook::load(store)?.views(&meters);
-            let settings = alert_config::AlertSettings::load(store)?;
+            let alert_config::AlertRules {
+                settings,
+                rules: views,
+            } = alert_config::alert_rules(store)?;
             if json {
                 let out = serde_json::json!({ "settings": settings, "rules": views });
+
                 println!("{}", serde_json::to_string_pretty(&out)?);
                 return Ok(());
             }

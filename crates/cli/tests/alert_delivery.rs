@@ -121,6 +121,22 @@ fn verify(received: &common::Received) {
     );
 }
 
+/// `headroom poll` as a daemon, with the test's keys and webhook in its environment.
+fn spawn_poller(dir: &Path, sim: &Sim, hook: &str) -> std::process::Child {
+    Command::new(BIN)
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("poll")
+        .env("HEADROOM_TEST_STAGING_KEY", sim.key("staging"))
+        .env("HEADROOM_TEST_RESEARCH_KEY", sim.key("research"))
+        .env("HEADROOM_TEST_HOOK_URL", hook)
+        .env("HEADROOM_TEST_HOOK_SECRET", SECRET)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start headroom poll")
+}
+
 fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
     while !done() {
@@ -189,18 +205,7 @@ fn a_notice_outlives_a_dead_receiver_and_a_killed_poller_and_lands_once() {
     set_up(dir, &sim, &hook);
 
     // The poller fires the alerts and fails to deliver them: the receiver is not there.
-    let mut poller = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(dir)
-        .arg("poll")
-        .env("HEADROOM_TEST_STAGING_KEY", sim.key("staging"))
-        .env("HEADROOM_TEST_RESEARCH_KEY", sim.key("research"))
-        .env("HEADROOM_TEST_HOOK_URL", &hook)
-        .env("HEADROOM_TEST_HOOK_SECRET", SECRET)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut poller = spawn_poller(dir, &sim, &hook);
     wait_for("a failed delivery attempt", Duration::from_secs(30), || {
         let deliveries = webhook_deliveries(&alerts(dir, &sim, &hook));
         !deliveries.is_empty() && deliveries.iter().all(|(_, _, attempts)| *attempts >= 1)
@@ -216,18 +221,7 @@ fn a_notice_outlives_a_dead_receiver_and_a_killed_poller_and_lands_once() {
 
     // The receiver comes back, and so does the poller: every notice lands, once.
     let receiver = WebhookReceiver::start(port);
-    let mut poller = Command::new(BIN)
-        .arg("--data-dir")
-        .arg(dir)
-        .arg("poll")
-        .env("HEADROOM_TEST_STAGING_KEY", sim.key("staging"))
-        .env("HEADROOM_TEST_RESEARCH_KEY", sim.key("research"))
-        .env("HEADROOM_TEST_HOOK_URL", &hook)
-        .env("HEADROOM_TEST_HOOK_SECRET", SECRET)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut poller = spawn_poller(dir, &sim, &hook);
     wait_for("the retried notices", Duration::from_secs(60), || {
         webhook_deliveries(&alerts(dir, &sim, &hook))
             .iter()

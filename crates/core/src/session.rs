@@ -10,7 +10,7 @@ use tokio::task::JoinHandle;
 use ts_rs::TS;
 
 use crate::alert::channel_setup::{self, ChannelRequest, ChannelView};
-use crate::alert::config::{self as alert_config, AlertSettings, RuleBook, RuleChange, RuleView};
+use crate::alert::config::{self as alert_config, AlertRules, RuleChange};
 use crate::alert::outbox::{DesktopNotifier, Dispatcher};
 use crate::alert::{self, AlertView, SnoozeFor, TraySummary};
 use crate::config::{self, AddSourceRequest, ConfigError, TestResult};
@@ -99,14 +99,6 @@ struct Active {
     sim: Option<headroom_sim::Sim>,
     forward: Option<JoinHandle<()>>,
     dispatch: Option<JoinHandle<()>>,
-}
-
-/// The alert rules and settings as the app's Settings → Alerts shows them.
-#[derive(Clone, Debug, Serialize, TS)]
-#[ts(export, export_to = "../../../ui/src/lib/bindings/")]
-pub struct AlertRules {
-    pub settings: AlertSettings,
-    pub rules: Vec<RuleView>,
 }
 
 pub struct Session {
@@ -428,20 +420,7 @@ impl Session {
     }
 
     pub async fn alert_rules(&self) -> Result<AlertRules> {
-        let store = self.store().await;
-        let sources = store.list_sources()?;
-        let meters: Vec<_> = store
-            .list_meters()?
-            .into_iter()
-            .filter_map(|m| {
-                let source = sources.iter().find(|s| s.id == m.source_id)?;
-                Some((m, source))
-            })
-            .collect();
-        Ok(AlertRules {
-            settings: AlertSettings::load(&store)?,
-            rules: RuleBook::load(&store)?.views(&meters),
-        })
+        Ok(alert_config::alert_rules(&*self.store().await)?)
     }
 
     /// Saves rule changes (all or none) and judges every meter by them at once.

@@ -278,6 +278,31 @@ impl RuleBook {
     }
 }
 
+/// The alert rules and settings as Settings → Alerts and `alerts rules list --json` show them.
+#[derive(Clone, Debug, Serialize, TS)]
+#[ts(export, export_to = "../../../ui/src/lib/bindings/")]
+pub struct AlertRules {
+    pub settings: AlertSettings,
+    pub rules: Vec<RuleView>,
+}
+
+/// Every rule as it applies: the defaults, then each meter's (named "source/meter").
+pub fn alert_rules(store: &Store) -> Result<AlertRules, StoreError> {
+    let sources = store.list_sources()?;
+    let meters: Vec<(MeterRow, &SourceRow)> = store
+        .list_meters()?
+        .into_iter()
+        .filter_map(|m| {
+            let source = sources.iter().find(|s| s.id == m.source_id)?;
+            Some((m, source))
+        })
+        .collect();
+    Ok(AlertRules {
+        settings: AlertSettings::load(store)?,
+        rules: RuleBook::load(store)?.views(&meters),
+    })
+}
+
 /// "72h", "1d", "90m": the shortest exact form.
 pub fn format_duration(d: Duration) -> String {
     let secs = d.num_seconds();

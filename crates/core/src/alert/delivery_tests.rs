@@ -4,15 +4,14 @@
 use std::sync::Arc;
 
 use chrono::{Duration, Local, Timelike, Utc};
-use rust_decimal::Decimal;
 
 use super::channels::tests::Receiver;
 use super::channels::{sign, ChannelConfig, WebhookFormat};
 use super::config::{apply_rule_changes, apply_settings, RuleChange};
 use super::outbox::Dispatcher;
+use super::tests::key_limit;
 use super::*;
 use crate::credentials::Credentials;
-use crate::source::{MeterKind, MeterSpec, Reading};
 use crate::store::sources::tests::sample;
 use crate::store::DeliveryRow;
 
@@ -74,21 +73,8 @@ impl Setup {
     fn read(&mut self, remaining: i64) {
         self.minute += 1;
         let at = Utc::now() - Duration::minutes(60) + Duration::minutes(self.minute);
-        let reading = Reading {
-            meter: MeterSpec {
-                name: "key_limit".into(),
-                label: "Key limit".into(),
-                kind: MeterKind::Balance,
-                unit: "USD".into(),
-            },
-            remaining: Decimal::from(remaining),
-            limit: Some(Decimal::from(100)),
-            used: None,
-            reset: None,
-            reset_at: None,
-        };
         self.store
-            .insert_reading(self.source_id, at, &reading)
+            .insert_reading(self.source_id, at, &key_limit(remaining))
             .unwrap();
         self.store.record_poll(self.source_id, at, None).unwrap();
     }

@@ -33,21 +33,8 @@ impl Fixture {
     fn read(&mut self, remaining: i64) {
         self.minute += 1;
         let at = Utc::now() - Duration::minutes(60) + Duration::minutes(self.minute);
-        let reading = Reading {
-            meter: MeterSpec {
-                name: "key_limit".into(),
-                label: "Key limit".into(),
-                kind: MeterKind::Balance,
-                unit: "USD".into(),
-            },
-            remaining: Decimal::from(remaining),
-            limit: Some(Decimal::from(100)),
-            used: None,
-            reset: None,
-            reset_at: None,
-        };
         self.store
-            .insert_reading(self.source_id, at, &reading)
+            .insert_reading(self.source_id, at, &key_limit(remaining))
             .unwrap();
         self.store.record_poll(self.source_id, at, None).unwrap();
     }
@@ -66,6 +53,23 @@ impl Fixture {
             .collect();
         all.reverse();
         all
+    }
+}
+
+/// A reading of a USD key limit of 100.
+pub(super) fn key_limit(remaining: i64) -> Reading {
+    Reading {
+        meter: MeterSpec {
+            name: "key_limit".into(),
+            label: "Key limit".into(),
+            kind: MeterKind::Balance,
+            unit: "USD".into(),
+        },
+        remaining: Decimal::from(remaining),
+        limit: Some(Decimal::from(100)),
+        used: None,
+        reset: None,
+        reset_at: None,
     }
 }
 
