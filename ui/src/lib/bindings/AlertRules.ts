@@ -3,6 +3,6 @@ import type { AlertSettings } from "./AlertSettings";
 import type { RuleView } from "./RuleView";
 
 /**
- * The alert rules and settings as the app's Settings → Alerts shows them.
+ * The alert rules and settings as Settings → Alerts and `alerts rules list --json` show them.
  */
 export type AlertRules = { settings: AlertSettings, rules: Array<RuleView>, };
