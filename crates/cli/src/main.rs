@@ -4,20 +4,23 @@
 mod alerts;
 mod backtest;
 mod classify;
+mod metrics;
+mod serve;
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
+use chrono::Utc;
 use clap::{Parser, Subcommand};
 use headroom_core::alert::outbox::Dispatcher;
 use headroom_core::config::{self, AddSourceRequest};
 use headroom_core::credentials::Credentials;
 use headroom_core::scheduler::{Poller, Schedule};
 use headroom_core::status::{self, MeterStatus, SourceView};
-use headroom_core::store::Store;
-use headroom_core::{demo, money};
+use headroom_core::store::{self, Store};
+use headroom_core::{demo, money, retention};
 
 #[derive(Parser)]
 #[command(
@@ -113,11 +116,30 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Every stored reading, as CSV or JSON, to standard output
+    /// Every stored reading, as CSV or JSON, to standard output; readings older than 90 days
+    /// come as hourly rows, marked `hourly`
     Export {
         #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
         format: ExportFormat,
     },
+    /// Keep polling like `poll` and serve every meter as Prometheus metrics at /metrics
+    Serve {
+        /// The address to serve the metrics on
+        #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1:9464")]
+        metrics: std::net::SocketAddr,
+        /// Only serve what the database holds, e.g. next to the app, which polls
+        #[arg(long)]
+        no_poll: bool,
+    },
+    /// Write a consistent copy of the database to FILE, safe while Headroom runs; it holds no
+    /// keys (they are never in the database)
+    Backup {
+        /// Where to write the backup; it must not exist yet
+        file: PathBuf,
+    },
+    /// Put the backup FILE in place of the database, keeping the current one beside it as
+    /// headroom.sqlite.before-restore-<time>; quit the app and `poll`/`serve` first
+    Restore { file: PathBuf },
     /// Run the provider simulator alone; its first stdout line is a JSON announcement
     Sim {
         /// A built-in scenario name (demo) or a scenario JSON file
@@ -246,6 +268,10 @@ async fn run(cli: Cli) -> Result<()> {
             step,
             warmup,
         } => run_backtest(&traces, &out, &step, &warmup),
+        // Both before the database is opened here: a restore needs it closed everywhere, and a
+        // backup of a database that does not exist should not create one.
+        Command::Backup { file } => backup(&data_dir, &file),
+        Command::Restore { file } => restore(&data_dir, &file),
         command => {
             let store = Arc::new(Store::open(&data_dir)?);
             let credentials = Arc::new(Credentials::new());
@@ -273,6 +299,9 @@ async fn run(cli: Cli) -> Result<()> {
                     eprintln!("Exported {written} readings.");
                     Ok(())
                 }
+                Command::Serve { metrics, no_poll } => {
+                    serve::run(store, credentials, metrics, !no_poll).await
+                }
                 Command::Alerts { json, command } => match command {
                     None => alerts::print(&store, json),
                     Some(command) => alerts::run(&store, &credentials, command).await,
@@ -280,7 +309,9 @@ async fn run(cli: Cli) -> Result<()> {
                 Command::Sim { .. }
                 | Command::Demo { .. }
                 | Command::Backtest { .. }
-                | Command::Classify { .. } => unreachable!("handled above"),
+                | Command::Classify { .. }
+                | Command::Backup { .. }
+                | Command::Restore { .. } => unreachable!("handled above"),
             }
         }
     }
@@ -494,45 +525,75 @@ async fn poll(store: Arc<Store>, credentials: Arc<Credentials>, once: bool) -> R
     if store.list_sources()?.is_empty() {
         bail!("there are no sources to poll; add one with `headroom sources add`");
     }
+    if !once {
+        let mut polling = serve::Polling::start(store, credentials)?;
+        eprintln!("Polling every source on its interval. Press Ctrl-C to stop.");
+        tokio::select! {
+            _ = serve::stopped() => {},
+            _ = polling.print_reports() => {},
+        }
+        return Ok(());
+    }
+    // Polled from cron, this is the only Headroom that runs: it keeps the history trimmed too.
+    // Usually there is nothing to roll up, which takes a moment per meter.
+    if let Err(error) = retention::apply(&store, &retention::Retention::default(), Utc::now()) {
+        eprintln!("headroom: old readings were not rolled up this time: {error}");
+    }
     let dispatcher = Arc::new(Dispatcher::new(
         Arc::clone(&store),
         Arc::clone(&credentials),
     ));
     let poller = Arc::new(Poller::new(store, credentials));
-    if once {
-        for report in poller.poll_all_once().await? {
-            if report.ok() {
-                println!("{}: ok, {} meter(s) read", report.source, report.readings);
-            } else {
-                println!("{}: failed: {}", report.source, report.failures.join("; "));
-            }
-        }
-        let sent = dispatcher.dispatch_due().await?;
-        if sent.sent + sent.retrying + sent.failed > 0 {
-            println!(
-                "alerts: {} notice(s) sent, {} to retry at the next poll, {} given up",
-                sent.sent, sent.retrying, sent.failed
-            );
-        }
-        return Ok(());
-    }
-    let mut updates = poller.subscribe();
-    let _schedule = Schedule::start(Arc::clone(&poller))?;
-    let _dispatcher = dispatcher.spawn(poller.subscribe());
-    eprintln!("Polling every source on its interval. Press Ctrl-C to stop.");
-    loop {
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => return Ok(()),
-            update = updates.recv() => if let Ok(report) = update {
-                let when = chrono::Local::now().format("%H:%M:%S");
-                if report.ok() {
-                    println!("{when} {}: ok, {} meter(s) read", report.source, report.readings);
-                } else {
-                    println!("{when} {}: failed: {}", report.source, report.failures.join("; "));
-                }
-            },
+    for report in poller.poll_all_once().await? {
+        if report.ok() {
+            println!("{}: ok, {} meter(s) read", report.source, report.readings);
+        } else {
+            println!("{}: failed: {}", report.source, report.failures.join("; "));
         }
     }
+    let sent = dispatcher.dispatch_due().await?;
+    if sent.sent + sent.retrying + sent.failed > 0 {
+        println!(
+            "alerts: {} notice(s) sent, {} to retry at the next poll, {} given up",
+            sent.sent, sent.retrying, sent.failed
+        );
+    }
+    Ok(())
+}
+
+fn backup(data_dir: &Path, file: &Path) -> Result<()> {
+    let database = data_dir.join(store::DB_FILE);
+    if !database.exists() {
+        return Err(store::backup::BackupError::NoDatabase(database).into());
+    }
+    Store::open(data_dir)?.backup_to(file)?;
+    let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "Backed up {} to {} ({:.1} MB). It holds no keys: they stay in the OS keychain or your environment.",
+        database.display(),
+        file.display(),
+        size as f64 / 1e6
+    );
+    Ok(())
+}
+
+fn restore(data_dir: &Path, file: &Path) -> Result<()> {
+    let restored = store::backup::restore(data_dir, file, Utc::now())?;
+    println!(
+        "Restored {} ({} source(s), {} reading(s)) as {}.",
+        file.display(),
+        restored.info.sources,
+        restored.info.readings,
+        data_dir.join(store::DB_FILE).display()
+    );
+    if let Some(previous) = restored.previous {
+        println!(
+            "The database it replaced is kept as {}.",
+            previous.display()
+        );
+    }
+    println!("Keys are not part of a backup: its sources read theirs from the same keychain entries and environment variables as before.");
+    Ok(())
 }
 
 fn print_status(store: &Store, json: bool) -> Result<()> {

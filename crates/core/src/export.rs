@@ -1,5 +1,8 @@
 //! Every stored reading as CSV or JSON, for spreadsheets and scripts. Keys and key references are
 //! never part of it: only what was read.
+//!
+//! Readings older than the raw retention (see `retention`) survive as one row per hour; those
+//! are exported too, marked `hourly`, so an export always holds all the history there is.
 
 use std::io::Write;
 
@@ -36,11 +39,22 @@ pub struct ExportRow {
     pub limit: Option<String>,
     pub used: Option<String>,
     pub reset_at: Option<DateTime<Utc>>,
+    /// `raw` for a reading as it was taken; `hourly` for an hour of older readings rolled up
+    /// into one, whose `ts`, `remaining` and `limit` are the hour's last reading.
+    pub resolution: &'static str,
+    /// For an hourly row: the lowest and highest remaining in the hour, and how many readings
+    /// it held.
+    pub min_remaining: Option<String>,
+    pub max_remaining: Option<String>,
+    pub count: Option<u32>,
 }
 
-const CSV_HEADER: &str = "source,provider,meter,unit,ts,remaining,limit,used,reset_at";
+/// The first nine columns are those of exports before roll-ups, so that scripts reading them
+/// by position keep working.
+const CSV_HEADER: &str = "source,provider,meter,unit,ts,remaining,limit,used,reset_at,resolution,min_remaining,max_remaining,count";
 
-/// Writes every reading of every meter, oldest first per meter. Returns how many were written.
+/// Writes every reading (and hourly row) of every meter, oldest first per meter. Returns how
+/// many rows were written.
 pub fn export(store: &Store, format: Format, out: &mut dyn Write) -> Result<usize, ExportError> {
     let sources = store.list_sources()?;
     let mut rows = Vec::new();
@@ -48,7 +62,8 @@ pub fn export(store: &Store, format: Format, out: &mut dyn Write) -> Result<usiz
         let Some(source) = sources.iter().find(|s| s.id == meter.source_id) else {
             continue;
         };
-        for r in store.readings_since(meter.id, DateTime::<Utc>::MIN_UTC)? {
+        for r in store.history_since(meter.id, DateTime::<Utc>::MIN_UTC)? {
+            let hourly = r.hourly.as_ref();
             rows.push(ExportRow {
                 source: source.name.clone(),
                 provider: source.kind.clone(),
@@ -59,6 +74,10 @@ pub fn export(store: &Store, format: Format, out: &mut dyn Write) -> Result<usiz
                 limit: r.limit.map(|d| d.to_string()),
                 used: r.used.map(|d| d.to_string()),
                 reset_at: r.reset_at,
+                resolution: if hourly.is_some() { "hourly" } else { "raw" },
+                min_remaining: hourly.map(|h| h.min_remaining.to_string()),
+                max_remaining: hourly.map(|h| h.max_remaining.to_string()),
+                count: hourly.map(|h| h.count),
             });
         }
     }
@@ -80,6 +99,10 @@ pub fn export(store: &Store, format: Format, out: &mut dyn Write) -> Result<usiz
                     r.limit.clone().unwrap_or_default(),
                     r.used.clone().unwrap_or_default(),
                     r.reset_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                    r.resolution.to_string(),
+                    r.min_remaining.clone().unwrap_or_default(),
+                    r.max_remaining.clone().unwrap_or_default(),
+                    r.count.map(|c| c.to_string()).unwrap_or_default(),
                 ];
                 writeln!(out, "{}", fields.join(","))?;
             }

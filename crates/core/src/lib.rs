@@ -10,6 +10,7 @@ pub mod events;
 pub mod export;
 pub mod forecast;
 pub mod money;
+pub mod retention;
 pub mod scheduler;
 pub mod session;
 pub mod source;

@@ -223,6 +223,7 @@ impl Schedule {
         for source in schedule.poller.store.list_sources()? {
             schedule.watch(source.id);
         }
+        crate::retention::spawn_daily(&schedule.poller.store);
         Ok(schedule)
     }
 

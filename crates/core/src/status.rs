@@ -171,7 +171,7 @@ pub fn meter_statuses(store: &Store) -> Result<Vec<(MeterStatus, Vec<ReadingRow>
             let history = store.readings_since(meter.id, since)?;
             let latest = match history.last() {
                 Some(r) => Some(r.clone()),
-                None => store.latest_reading(meter.id)?,
+                None => store.latest_point(meter.id)?,
             };
             let forecast = forecast_of(meter, &history);
             let mut status = status_of(
@@ -491,7 +491,8 @@ pub fn meter_detail(
     let now = Utc::now();
     let card_since = now - Duration::days(HISTORY_DAYS);
     let range_since = range.span().map(|span| now - span);
-    let loaded = store.readings_since(
+    // Past the raw readings' 90 days, the older part comes from the hourly roll-ups.
+    let loaded = store.history_since(
         meter_id,
         range_since.map_or(DateTime::UNIX_EPOCH, |s| s.min(card_since)),
     )?;
@@ -502,7 +503,7 @@ pub fn meter_detail(
     };
     let latest = match history.last() {
         Some(r) => Some(r.clone()),
-        None => store.latest_reading(meter_id)?,
+        None => store.latest_point(meter_id)?,
     };
     let forecast = forecast_of(&meter, history);
     let mut status = status_of(

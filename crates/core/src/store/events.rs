@@ -208,6 +208,23 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// How many failures Headroom's own polls have recorded per source id, ever: a counter that
+    /// only grows while the source exists. Gateway log entries are other clients' requests and
+    /// are not counted.
+    pub fn poll_failures_by_source(&self) -> Result<std::collections::HashMap<i64, u64>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT source_id, COUNT(*) FROM events WHERE origin = 'poll' GROUP BY source_id",
+        )?;
+        let rows = stmt.query_map([], |row| {
+            Ok((
+                row.get(0)?,
+                u64::try_from(row.get::<_, i64>(1)?).unwrap_or(0),
+            ))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// One event by its id.
     pub fn event(&self, id: i64) -> Result<EventRow> {
         let conn = self.conn();

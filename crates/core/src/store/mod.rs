@@ -3,11 +3,13 @@
 pub mod alert_rules;
 pub mod alert_settings;
 pub mod alerts;
+pub mod backup;
 pub mod channels;
 pub mod deliveries;
 pub mod events;
 pub mod meters;
 pub mod readings;
+pub mod readings_hourly;
 pub mod sources;
 
 use std::path::{Path, PathBuf};
@@ -23,6 +25,7 @@ pub use deliveries::{DeliveryKind, DeliveryRow, DeliveryState, NewDelivery};
 pub use events::EventRow;
 pub use meters::MeterRow;
 pub use readings::ReadingRow;
+pub use readings_hourly::{HourSummary, RollUp};
 pub use sources::{NewSource, SourceRow};
 
 pub const DB_FILE: &str = "headroom.sqlite";
@@ -58,6 +61,7 @@ const MIGRATIONS: &[&str] = &[
     channels::V1,
     deliveries::V1,
     events::V3,
+    readings_hourly::V1,
 ];
 
 pub struct Store {
@@ -219,6 +223,39 @@ mod tests {
         assert_eq!(old.origin, crate::source::EventOrigin::Poll);
         assert_eq!((old.method.as_deref(), old.url.as_deref()), (None, None));
         assert!(old.headers.is_empty() && old.external_id.is_none());
+    }
+
+    /// A database from before the hourly roll-ups gains their table, and its old readings roll up.
+    #[test]
+    fn readings_from_before_the_hourly_table_upgrade_and_roll_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let before = MIGRATIONS
+            .iter()
+            .position(|m| *m == readings_hourly::V1)
+            .expect("the hourly migration is listed");
+        {
+            let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+            for sql in &MIGRATIONS[..before] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", before).unwrap();
+            conn.execute_batch(
+                "INSERT INTO sources (id, name, kind, base_url, key_ref, interval_secs, created_at)
+                     VALUES (1, 'prod', 'openrouter', 'https://openrouter.ai', 'env:KEY', 900, 0);
+                 INSERT INTO meters (id, source_id, name, label, kind, unit)
+                     VALUES (1, 1, 'key_limit', 'Key limit', 'budget', 'USD');
+                 INSERT INTO readings (meter_id, ts, remaining, lim) VALUES (1, 1000, '74.5', '100');
+                 INSERT INTO readings (meter_id, ts, remaining, lim) VALUES (1, 2000, '74.25', '100');",
+            )
+            .unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let done = store.roll_up_readings(from_millis(3_600_000)).unwrap();
+        assert_eq!((done.readings, done.hours), (2, 1));
+        let history = store.history_since(1, from_millis(0)).unwrap();
+        assert_eq!(history.len(), 1);
+        assert_eq!(history[0].remaining.to_string(), "74.25");
+        assert_eq!(history[0].hourly.as_ref().map(|h| h.count), Some(2));
     }
 
     #[test]

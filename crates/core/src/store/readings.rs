@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Row};
 use rust_decimal::Decimal;
 
-use super::{from_millis, to_millis, Result, Store};
+use super::{from_millis, to_millis, HourSummary, Result, Store};
 use crate::source::Reading;
 
 pub(super) const V1: &str = "
@@ -29,6 +29,9 @@ pub struct ReadingRow {
     pub used: Option<Decimal>,
     pub reset: Option<String>,
     pub reset_at: Option<DateTime<Utc>>,
+    /// Set when this is an hour of older readings rolled up into one (see `readings_hourly`):
+    /// the fields above are then the hour's last reading.
+    pub hourly: Option<HourSummary>,
 }
 
 fn decimal(text: Option<String>) -> Option<Decimal> {
@@ -44,6 +47,7 @@ impl ReadingRow {
             used: decimal(row.get(3)?),
             reset: row.get(4)?,
             reset_at: row.get::<_, Option<i64>>(5)?.map(from_millis),
+            hourly: None,
         })
     }
 }
@@ -131,16 +135,19 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// How many readings a meter has stored, and when the first was taken.
+    /// How many points a meter's history holds (raw readings and rolled-up hours, as a chart of
+    /// everything draws them), and when the first was taken.
     pub fn reading_span(&self, meter_id: i64) -> Result<(usize, Option<DateTime<Utc>>)> {
         let (count, first): (i64, Option<i64>) = self.conn().query_row(
             "SELECT COUNT(*), MIN(ts) FROM readings WHERE meter_id = ?1",
             [meter_id],
             |row| Ok((row.get(0)?, row.get(1)?)),
         )?;
+        let (hours, first_hour) = self.hourly_span(meter_id)?;
+        let first = first.map(from_millis);
         Ok((
-            usize::try_from(count).unwrap_or_default(),
-            first.map(from_millis),
+            usize::try_from(count).unwrap_or_default() + hours,
+            first_hour.into_iter().chain(first).min(),
         ))
     }
 }
