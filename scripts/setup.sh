@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev
   libxdo-dev libssl-dev libdbus-1-dev build-essential pkg-config file curl
-  xvfb xauth webkit2gtk-driver dbus-daemon dbus-x11 dunst libnotify-bin
+  xvfb xauth webkit2gtk-driver dbus-daemon dbus-x11 dunst libnotify-bin x11-utils python3
 )
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -11,7 +11,9 @@ use headroom_core::session::{AppState, Session, SessionError};
 use headroom_core::source::ProviderKind;
 use headroom_core::status::{MeterCard, MeterDetail, SourceView};
 use serde::Serialize;
-use tauri::State;
+use tauri::{AppHandle, State};
+
+use crate::desktop;
 
 /// What the UI receives when a command fails.
 #[derive(Debug, Serialize)]
@@ -175,4 +177,25 @@ pub async fn event_counts(
 #[tauri::command]
 pub async fn event_detail(session: S<'_>, id: i64) -> Result<EventDetail> {
     Ok(session.event_detail(id).await?)
+}
+
+impl CommandError {
+    fn desktop(message: String) -> Self {
+        Self {
+            code: "desktop",
+            message,
+        }
+    }
+}
+
+/// Whether Headroom starts at login (see `desktop`).
+#[tauri::command]
+pub fn autostart_enabled(app: AppHandle) -> Result<bool> {
+    desktop::autostart_enabled(&app).map_err(CommandError::desktop)
+}
+
+/// Turns the start at login on or off; answers whether it is on now.
+#[tauri::command]
+pub fn set_autostart(app: AppHandle, enabled: bool) -> Result<bool> {
+    desktop::set_autostart(&app, enabled).map_err(CommandError::desktop)
 }

@@ -2,8 +2,10 @@
 //! `headroom_core::session::Session`; nothing here knows about providers.
 
 mod commands;
+mod desktop;
 mod notify;
 mod tray;
+mod tray_host;
 
 use std::sync::Arc;
 
@@ -20,7 +22,9 @@ pub fn run() {
                 .unwrap_or_else(|_| "warn".into()),
         )
         .init();
-    let data_dir = std::env::var_os("HEADROOM_DATA_DIR")
+    let own_data_dir = std::env::var_os("HEADROOM_DATA_DIR");
+    let data_dir = own_data_dir
+        .clone()
         .map(std::path::PathBuf::from)
         .unwrap_or_else(headroom_core::default_data_dir);
     // Tests pin the demo simulator's port so that they can read what it serves.
@@ -29,7 +33,14 @@ pub fn run() {
         .and_then(|p| p.parse().ok())
         .unwrap_or(0);
 
-    let result = tauri::Builder::default()
+    let result = desktop::install(tauri::Builder::default(), &data_dir, own_data_dir.is_some())
+        // Links to a provider's billing page open in the system browser; the UI asks for that
+        // explicitly (api.openUrl), so no script is injected into every page.
+        .plugin(
+            tauri_plugin_opener::Builder::new()
+                .open_js_links_on_click(false)
+                .build(),
+        )
         .setup(move |app| {
             let notifier = notify::Notifier::new(app.handle().clone());
             let session = tauri::async_runtime::block_on(Session::open(
@@ -41,6 +52,7 @@ pub fn run() {
             let mut updates = session.subscribe();
             let handle = app.handle().clone();
             let tray = tray::create(&handle);
+            desktop::start(&handle);
             let watched = Arc::clone(&session);
             tauri::async_runtime::spawn(async move {
                 use tokio::sync::broadcast::error::RecvError;
@@ -85,6 +97,8 @@ pub fn run() {
             commands::set_channel_enabled,
             commands::test_channel,
             commands::tray_state,
+            commands::autostart_enabled,
+            commands::set_autostart,
             commands::list_events,
             commands::event_counts,
             commands::event_detail,

@@ -16,6 +16,9 @@ const OK_PNG: &[u8] = include_bytes!("../../icons/tray-ok.png");
 const WARN_PNG: &[u8] = include_bytes!("../../icons/tray-warn.png");
 const CRITICAL_PNG: &[u8] = include_bytes!("../../icons/tray-critical.png");
 
+/// The tray icon's id (`AppHandle::tray_by_id`).
+pub const TRAY_ID: &str = "main";
+
 const OPEN: &str = "open";
 const ALERTS: &str = "alerts";
 const QUIT: &str = "quit";
@@ -57,7 +60,7 @@ fn build(app: &AppHandle) -> tauri::Result<Tray> {
             &MenuItem::with_id(app, QUIT, "Quit", true, None::<&str>)?,
         ],
     )?;
-    let icon = TrayIconBuilder::with_id("main")
+    let icon = TrayIconBuilder::with_id(TRAY_ID)
         .icon(image(TrayLevel::Ok)?)
         .tooltip("Headroom")
         .menu(&menu)

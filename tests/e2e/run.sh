@@ -18,9 +18,12 @@ export HEADROOM_E2E_KEY="sk-or-v1-e2e-env-key-not-real-000000"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 export TAURI_DRIVER_PORT="${TAURI_DRIVER_PORT:-$(free_port)}"
 native_port="$(free_port)"
-tauri-driver --port "$TAURI_DRIVER_PORT" --native-port "$native_port" >"$HEADROOM_DATA_DIR/../tauri-driver.log" 2>&1 &
+# The app gets a throwaway HOME (through tauri-driver), so that what it writes there (the login
+# entry of desktop.test.mjs, config, caches) stays out of the real one.
+export HEADROOM_E2E_HOME="$(mktemp -d)"
+HOME="$HEADROOM_E2E_HOME" tauri-driver --port "$TAURI_DRIVER_PORT" --native-port "$native_port" >"$HEADROOM_DATA_DIR/../tauri-driver.log" 2>&1 &
 driver=$!
-trap 'kill $driver 2>/dev/null || true; rm -rf "$HEADROOM_DATA_DIR"' EXIT
+trap 'kill $driver 2>/dev/null || true; rm -rf "$HEADROOM_DATA_DIR" "$HEADROOM_E2E_HOME"' EXIT
 for _ in $(seq 1 50); do
   (exec 3<>/dev/tcp/127.0.0.1/"$TAURI_DRIVER_PORT") 2>/dev/null && break
   sleep 0.2

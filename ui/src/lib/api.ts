@@ -3,6 +3,7 @@
 
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
+import { openUrl as openInBrowser } from "@tauri-apps/plugin-opener";
 import type {
   AddSourceRequest,
   AlertRules,
@@ -10,6 +11,11 @@ import type {
   AppState,
   ChannelRequest,
   ChannelView,
+  ChartRange,
+  ClassCount,
+  EventDetail,
+  EventFilter,
+  EventView,
   MeterCard,
   MeterDetail,
   ProviderKind,
@@ -33,7 +39,9 @@ const call = <T>(cmd: string, args?: Record<string, unknown>): Promise<T> => inv
 export const api = {
   appState: () => call<AppState>("app_state"),
   listCards: () => call<MeterCard[]>("list_cards"),
-  meterDetail: (meterId: number) => call<MeterDetail>("meter_detail", { meterId }),
+  /** The meter's page; `range` defaults to 30 days in the shell. */
+  meterDetail: (meterId: number, range?: ChartRange | null) =>
+    call<MeterDetail>("meter_detail", { meterId, range: range ?? null }),
   listSources: () => call<SourceView[]>("list_sources"),
   providerKinds: () => call<ProviderKind[]>("provider_kinds"),
   addSource: (request: AddSourceRequest) => call<SourceView>("add_source", { request }),
@@ -63,6 +71,16 @@ export const api = {
   /** Sends a test notice now; rejects with why it did not get through. */
   testChannel: (name: string) => call<void>("test_channel", { name }),
   trayState: () => call<TraySummary>("tray_state"),
+
+  /** Failed requests matching `filter`, newest first (500 at most unless it sets a limit). */
+  listEvents: (filter: EventFilter) => call<EventView[]>("list_events", { filter }),
+  /** How many events of each class fell in each bucket of `bucketMinutes`, oldest first. */
+  eventCounts: (filter: EventFilter, bucketMinutes: number) =>
+    call<ClassCount[]>("event_counts", { filter, bucketMinutes }),
+  /** One event with its evidence, classification, remedies, alerts and meters. */
+  eventDetail: (id: number) => call<EventDetail>("event_detail", { id }),
+  /** Opens an https page (a provider's billing page) in the system browser. */
+  openUrl: (url: string) => openInBrowser(url),
 };
 
 /** Calls `cb` after every poll. Resolves to an unsubscribe function. */
@@ -75,4 +93,14 @@ export function onNavigate(cb: (route: string) => void): Promise<() => void> {
   return listen<unknown>(NAVIGATE_EVENT, (event) => {
     if (typeof event.payload === "string") cb(event.payload);
   });
+}
+
+/** Whether Headroom starts, in the tray, when the user logs in (an autostart entry on Linux). */
+export function autostartEnabled(): Promise<boolean> {
+  return call<boolean>("autostart_enabled");
+}
+
+/** Turns the start at login on or off. Resolves to whether it is on now. */
+export function setAutostart(enabled: boolean): Promise<boolean> {
+  return call<boolean>("set_autostart", { enabled });
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  axisTimeLabel,
   errorMessage,
   formatAmount,
   formatLimitLine,
@@ -222,5 +223,14 @@ describe("error messages", () => {
   it("accepts plain strings and Errors", () => {
     expect(errorMessage("boom")).toBe("boom");
     expect(errorMessage(new Error("broke"))).toBe("broke");
+  });
+});
+
+describe("time axis labels", () => {
+  it("name the day, and the hour when buckets are hours", () => {
+    const t = Date.parse("2026-03-03T10:00:00Z");
+    expect(axisTimeLabel(t, false, { locale: "en-US", timeZone: "UTC" })).toBe("Mar 3");
+    expect(axisTimeLabel(t, true, { locale: "en-US", timeZone: "UTC" })).toBe("Mar 3, 10 AM");
+    expect(axisTimeLabel(Number.NaN, true)).toBe("");
   });
 });

@@ -269,3 +269,16 @@ export function errorMessage(err: unknown): string {
   }
   return "Something went wrong, and the app did not say what.";
 }
+
+/**
+ * A short label for a point on a time axis: "Mar 3" for whole days, "Mar 3, 10 AM" for hours.
+ */
+export function axisTimeLabel(ms: number, withTime: boolean, opts: LocaleOptions = {}): string {
+  if (!Number.isFinite(ms)) return "";
+  return new Intl.DateTimeFormat(localeOf(opts), {
+    month: "short",
+    day: "numeric",
+    hour: withTime ? "numeric" : undefined,
+    timeZone: opts.timeZone,
+  }).format(ms);
+}

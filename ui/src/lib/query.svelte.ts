@@ -6,6 +6,8 @@ import { session } from "./session.svelte";
 
 export interface Query<T> {
   readonly data: T | null;
+  /** The cache key `data` was loaded under (undefined without one): tells stale data apart. */
+  readonly dataKey: string | undefined;
   readonly error: string;
   readonly loading: boolean;
 }
@@ -23,8 +25,9 @@ function fullKey(cacheKey: (() => string) | undefined): string | undefined {
 export function liveQuery<T>(load: () => Promise<T>, cacheKey?: () => string): Query<T> {
   const first = fullKey(cacheKey);
   const initial = first === undefined ? null : ((lastAnswers.get(first) as T | undefined) ?? null);
-  const state = $state<{ data: T | null; error: string; loading: boolean }>({
+  const state = $state<{ data: T | null; dataKey: string | undefined; error: string; loading: boolean }>({
     data: initial,
+    dataKey: initial === null ? undefined : cacheKey?.(),
     error: "",
     loading: true,
   });
@@ -40,6 +43,7 @@ export function liveQuery<T>(load: () => Promise<T>, cacheKey?: () => string): Q
         if (mine !== seq) return;
         if (key !== undefined) lastAnswers.set(key, data);
         state.data = data;
+        state.dataKey = cacheKey?.();
         state.error = "";
         state.loading = false;
       },
@@ -54,6 +58,9 @@ export function liveQuery<T>(load: () => Promise<T>, cacheKey?: () => string): Q
   return {
     get data() {
       return state.data;
+    },
+    get dataKey() {
+      return state.dataKey;
     },
     get error() {
       return state.error;
