@@ -17,6 +17,17 @@ use crate::store::{NewSource, Store, StoreError, DB_FILE};
 pub const POLL_INTERVAL_SECS: u64 = 30;
 const SCENARIO: &str = "demo";
 const HISTORY_STEP_MINUTES: i64 = 30;
+const HISTORY_DAYS: i64 = 30;
+
+/// How many days of history the demo makes: 30, or `HEADROOM_DEMO_HISTORY_DAYS` (e.g. 365, to
+/// measure the app with a year of history; see docs/performance.md).
+fn history_days() -> i64 {
+    std::env::var("HEADROOM_DEMO_HISTORY_DAYS")
+        .ok()
+        .and_then(|days| days.parse().ok())
+        .filter(|days| *days > 0)
+        .unwrap_or(HISTORY_DAYS)
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
@@ -122,7 +133,7 @@ type History = Vec<(DateTime<Utc>, Reading)>;
 fn history_of(sim: &Sim, account: &str, reader: &dyn Source, now: DateTime<Utc>) -> Vec<History> {
     let mut meters: Vec<History> = Vec::new();
     let end = now - Duration::minutes(1);
-    let steps = std::iter::successors(Some(now - Duration::days(30)), |at| {
+    let steps = std::iter::successors(Some(now - Duration::days(history_days())), |at| {
         Some(*at + Duration::minutes(HISTORY_STEP_MINUTES))
     })
     .take_while(|at| *at < end)

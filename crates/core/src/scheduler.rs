@@ -113,7 +113,7 @@ impl Poller {
         self.store.record_poll(source.id, now, error.as_deref())?;
         // Alerts follow every poll without anyone asking. A failed evaluation does not undo the
         // poll, which is stored: the next poll evaluates the same conditions again.
-        match alert::evaluate(&self.store, now) {
+        match alert::evaluate_source(&self.store, source.id, now) {
             Ok(evaluation) => {
                 for fired in &evaluation.fired {
                     tracing::info!(source = %source.name, rule = %fired.rule, "{}", fired.message);

@@ -159,11 +159,29 @@ fn forecast_of(meter: &MeterRow, history: &[ReadingRow]) -> Option<Forecast> {
 /// Every meter of every source, most urgent first; a source without meters yet gets one row so
 /// that its failure is visible.
 pub fn meter_statuses(store: &Store) -> Result<Vec<(MeterStatus, Vec<ReadingRow>)>, StoreError> {
+    statuses_where(store, None)
+}
+
+/// The statuses of one source's meters: what a poll of that source can have changed.
+pub fn source_meter_statuses(
+    store: &Store,
+    source_id: i64,
+) -> Result<Vec<(MeterStatus, Vec<ReadingRow>)>, StoreError> {
+    statuses_where(store, Some(source_id))
+}
+
+fn statuses_where(
+    store: &Store,
+    only_source: Option<i64>,
+) -> Result<Vec<(MeterStatus, Vec<ReadingRow>)>, StoreError> {
     let sources = store.list_sources()?;
     let meters = store.list_meters()?;
     let since = Utc::now() - Duration::days(HISTORY_DAYS);
     let mut rows = Vec::new();
-    for source in &sources {
+    for source in sources
+        .iter()
+        .filter(|s| only_source.is_none_or(|id| s.id == id))
+    {
         let refusal = recent_refusal(store, source.id)?;
         let mut any = false;
         for meter in meters.iter().filter(|m| m.source_id == source.id) {

@@ -42,7 +42,24 @@ pub struct Evaluation {
 /// the notices that follow in the outbox.
 pub fn evaluate(store: &Store, now: DateTime<Utc>) -> Result<Evaluation, StoreError> {
     let book = RuleBook::load(store)?;
-    run(store, &|meter_id| book.rules_for(meter_id), now)
+    run(store, None, &|meter_id| book.rules_for(meter_id), now)
+}
+
+/// Evaluates what one source's poll can have changed: its meters and the source itself. With
+/// many sources polled every minute, judging every meter after every poll would cost
+/// sources² forecasts a round.
+pub fn evaluate_source(
+    store: &Store,
+    source_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Evaluation, StoreError> {
+    let book = RuleBook::load(store)?;
+    run(
+        store,
+        Some(source_id),
+        &|meter_id| book.rules_for(meter_id),
+        now,
+    )
 }
 
 /// Evaluates exactly `rules`, all on, for every meter (per-meter rules) and every source
@@ -59,12 +76,17 @@ pub fn evaluate_rules(
             .map(|r| (r.clone(), true))
             .collect()
     };
-    run(store, &pick, now)
+    run(store, None, &pick, now)
 }
 
 type RulesFor<'a> = dyn Fn(Option<i64>) -> Vec<(Rule, bool)> + 'a;
 
-fn run(store: &Store, rules_for: &RulesFor, now: DateTime<Utc>) -> Result<Evaluation, StoreError> {
+fn run(
+    store: &Store,
+    only_source: Option<i64>,
+    rules_for: &RulesFor,
+    now: DateTime<Utc>,
+) -> Result<Evaluation, StoreError> {
     let settings = AlertSettings::load(store)?;
     let channels: Vec<i64> = store
         .list_channels()?
@@ -84,11 +106,18 @@ fn run(store: &Store, rules_for: &RulesFor, now: DateTime<Utc>) -> Result<Evalua
             .collect()
     };
 
-    let sources = store.list_sources()?;
-    let statuses: Vec<MeterStatus> = status::meter_statuses(store)?
+    let sources: Vec<_> = store
+        .list_sources()?
         .into_iter()
-        .map(|(s, _)| s)
+        .filter(|s| only_source.is_none_or(|id| s.id == id))
         .collect();
+    let statuses: Vec<MeterStatus> = match only_source {
+        Some(id) => status::source_meter_statuses(store, id)?,
+        None => status::meter_statuses(store)?,
+    }
+    .into_iter()
+    .map(|(s, _)| s)
+    .collect();
     let source_ids: HashMap<&str, i64> = sources.iter().map(|s| (s.name.as_str(), s.id)).collect();
     let open: HashMap<(i64, Option<i64>, String), AlertRow> = store
         .open_alerts()?

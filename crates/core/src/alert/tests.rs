@@ -214,3 +214,26 @@ fn a_refusal_for_money_is_critical_at_once_and_clears_after_a_top_up() {
     f.read(50);
     assert_eq!(f.eval(&rules).resolved.len(), 1);
 }
+
+#[test]
+fn a_polls_evaluation_judges_only_the_polled_source() {
+    let mut f = Fixture::new();
+    f.read(10);
+    let other = f.store.add_source(&sample("other")).unwrap().id;
+    f.store
+        .insert_reading(other, Utc::now(), &key_limit(5))
+        .unwrap();
+    let fired = evaluate_source(&f.store, f.source_id, Utc::now())
+        .unwrap()
+        .fired;
+    assert!(!fired.is_empty());
+    assert!(
+        fired.iter().all(|a| a.source_id == f.source_id),
+        "{fired:?}"
+    );
+    // The other source's turn comes with its own poll.
+    let theirs = evaluate_source(&f.store, other, Utc::now()).unwrap().fired;
+    assert!(theirs
+        .iter()
+        .any(|a| a.source_id == other && a.rule == "below_percent"));
+}
