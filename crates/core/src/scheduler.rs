@@ -216,15 +216,26 @@ pub struct Schedule {
 impl Schedule {
     /// Starts polling every configured source. Must be called inside a tokio runtime.
     pub fn start(poller: Arc<Poller>) -> Result<Self, StoreError> {
-        let schedule = Self {
+        let schedule = Self::idle(poller);
+        schedule.watch_all()?;
+        Ok(schedule)
+    }
+
+    /// A schedule that polls nothing until [`Schedule::watch_all`] or [`Schedule::watch`]; the
+    /// demo waits so that its first poll judges alerts on the whole of its history.
+    pub fn idle(poller: Arc<Poller>) -> Self {
+        crate::retention::spawn_daily(&poller.store);
+        Self {
             poller,
             tasks: Mutex::new(HashMap::new()),
-        };
-        for source in schedule.poller.store.list_sources()? {
-            schedule.watch(source.id);
         }
-        crate::retention::spawn_daily(&schedule.poller.store);
-        Ok(schedule)
+    }
+
+    pub fn watch_all(&self) -> Result<(), StoreError> {
+        for source in self.poller.store.list_sources()? {
+            self.watch(source.id);
+        }
+        Ok(())
     }
 
     pub fn poller(&self) -> &Arc<Poller> {

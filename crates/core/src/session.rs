@@ -2,7 +2,7 @@
 //! store, the polling schedule and the demo simulator, so the app shell stays a thin adapter.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use serde::Serialize;
 use tokio::sync::{broadcast, Mutex};
@@ -21,6 +21,24 @@ use crate::scheduler::{Poller, Schedule};
 use crate::source::{ProviderKind, PROVIDERS};
 use crate::status::{self, MeterCard, MeterDetail, SourceView};
 use crate::store::{SourceRow, Store, StoreError};
+
+/// The demo's history shows in the app state as one backfill under this name.
+const DEMO_HISTORY: &str = "the demo";
+
+fn demo_progress(done: usize, total: usize) -> BackfillProgress {
+    BackfillProgress {
+        source: DEMO_HISTORY.into(),
+        done,
+        total,
+    }
+}
+
+/// Whether a newly active store is polled at once or once something else is done first.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Polling {
+    Now,
+    Later,
+}
 
 /// Once a person leaves the demo, it no longer opens by itself.
 const DEMO_DISMISSED_MARKER: &str = "demo-dismissed";
@@ -95,7 +113,7 @@ struct Active {
     mode: Mode,
     problem: Option<String>,
     store: Arc<Store>,
-    schedule: Option<Schedule>,
+    schedule: Option<Arc<Schedule>>,
     sim: Option<headroom_sim::Sim>,
     forward: Option<JoinHandle<()>>,
     dispatch: Option<JoinHandle<()>>,
@@ -305,13 +323,54 @@ impl Session {
             let dir = demo::data_dir(&self.data_dir);
             demo::reset_data_dir(&dir)?;
             let store = Arc::new(Store::open(&dir)?);
-            let sim = demo::start(&store, &self.credentials, self.demo_port).await?;
-            self.replace(&mut active, Mode::Demo, store)?;
+            let (sim, older) =
+                demo::start_with_latest_day(&store, &self.credentials, self.demo_port).await?;
+            self.replace(&mut active, Mode::Demo, Arc::clone(&store), Polling::Later)?;
             active.sim = Some(sim);
             let _ = std::fs::remove_file(self.data_dir.join(DEMO_DISMISSED_MARKER));
+            lock(&self.backfills).insert(DEMO_HISTORY.into(), demo_progress(0, 1));
+            let schedule = active.schedule.as_ref().map(Arc::downgrade);
+            drop(active);
+            self.fill_demo_history(store, older, schedule);
+        } else {
+            drop(active);
         }
-        drop(active);
         Ok(self.state().await)
+    }
+
+    /// Writes the demo's older history off the async runtime while the window already shows the
+    /// latest day, then starts polling, so that the first poll judges alerts on all of it.
+    /// `schedule` is weak: a demo left before its history is written must not start polling.
+    fn fill_demo_history(
+        &self,
+        store: Arc<Store>,
+        older: demo::OlderHistory,
+        schedule: Option<Weak<Schedule>>,
+    ) {
+        let (backfills, updates) = (Arc::clone(&self.backfills), self.updates.clone());
+        tokio::spawn(async move {
+            let progress = {
+                let (backfills, updates) = (Arc::clone(&backfills), updates.clone());
+                move |done, total| {
+                    lock(&backfills).insert(DEMO_HISTORY.into(), demo_progress(done, total));
+                    let _ = updates.send(());
+                }
+            };
+            match tokio::task::spawn_blocking(move || older.fill(&store, progress)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => {
+                    tracing::warn!(%error, "the demo's older history was not written")
+                }
+                Err(error) => tracing::warn!(%error, "writing the demo's history stopped"),
+            }
+            lock(&backfills).remove(DEMO_HISTORY);
+            if let Some(schedule) = schedule.and_then(|weak| weak.upgrade()) {
+                if let Err(error) = schedule.watch_all() {
+                    tracing::warn!(%error, "the demo could not start polling");
+                }
+            }
+            let _ = updates.send(());
+        });
     }
 
     /// Leaves the demo for the person's own data, and remembers not to open it by itself again.
@@ -332,11 +391,17 @@ impl Session {
         };
         let mut active = self.active.lock().await;
         active.problem = problem;
-        self.replace(&mut active, mode, store)
+        self.replace(&mut active, mode, store, Polling::Now)
     }
 
     /// Swaps what is showing: stops the old polling and simulator, starts polling the new store.
-    fn replace(&self, active: &mut Active, mode: Mode, store: Arc<Store>) -> Result<()> {
+    fn replace(
+        &self,
+        active: &mut Active,
+        mode: Mode,
+        store: Arc<Store>,
+        polling: Polling,
+    ) -> Result<()> {
         if let Some(schedule) = active.schedule.take() {
             schedule.stop_all();
         }
@@ -370,7 +435,11 @@ impl Session {
             dispatcher = dispatcher.with_desktop(Arc::clone(desktop));
         }
         active.dispatch = Some(Arc::new(dispatcher).spawn(poller.subscribe()));
-        active.schedule = Some(Schedule::start(poller)?);
+        let schedule = Schedule::idle(poller);
+        if polling == Polling::Now {
+            schedule.watch_all()?;
+        }
+        active.schedule = Some(Arc::new(schedule));
         active.store = store;
         active.mode = mode;
         let _ = self.updates.send(());

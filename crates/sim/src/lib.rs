@@ -21,7 +21,7 @@ pub use scenario::{
     builtin_scenario, builtin_scenario_names, default_currency, load_scenario, resolve_scenario,
     AccountSpec, Scenario, PROVIDERS,
 };
-pub use server::{run_cli, AnnouncedAccount, Announcement, Sim};
+pub use server::{run_cli, AnnouncedAccount, Announcement, Sim, Snapshots};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {

@@ -36,6 +36,21 @@ pub struct AnnouncedAccount {
     pub source_options: std::collections::BTreeMap<String, String>,
 }
 
+/// A handle on the simulator's accounts that outlives a borrow of [`Sim`]: the demo reads a long
+/// history through it in the background while the simulator answers the app's polls.
+#[derive(Clone)]
+pub struct Snapshots(Arc<World>);
+
+impl Snapshots {
+    /// See [`Sim::snapshot`].
+    pub fn snapshot(&self, account: &str, at: DateTime<Utc>) -> Vec<(String, Value)> {
+        self.0
+            .by_name(account)
+            .map(|curve| providers::snapshot(curve, at))
+            .unwrap_or_default()
+    }
+}
+
 /// A running simulator. Dropping it stops the server too.
 pub struct Sim {
     world: Arc<World>,
@@ -127,10 +142,12 @@ impl Sim {
     /// for OpenRouter `/api/v1/key` for the key, then `/api/v1/credits` for the management key.
     /// Empty for an unknown account.
     pub fn snapshot(&self, account: &str, at: DateTime<Utc>) -> Vec<(String, Value)> {
-        self.world
-            .by_name(account)
-            .map(|curve| providers::snapshot(curve, at))
-            .unwrap_or_default()
+        self.snapshots().snapshot(account, at)
+    }
+
+    /// What the simulator serves, readable from another thread while it keeps serving.
+    pub fn snapshots(&self) -> Snapshots {
+        Snapshots(Arc::clone(&self.world))
     }
 
     /// Makes the account's GET endpoints misbehave until [`Fault::None`] clears it, as
