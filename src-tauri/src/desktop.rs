@@ -11,6 +11,10 @@
 //!   `.window-state.json` in the app's config directory, or in `window-state.json` inside
 //!   `HEADROOM_DATA_DIR` when that is set, so that tests and throwaway data stay apart. Whether
 //!   the window shows is Headroom's own decision and is not restored.
+//! - **Rendering without a GPU**: with no DRM render node (a VM, a remote desktop, Xvfb), WebKit
+//!   would emulate accelerated compositing on the CPU through llvmpipe and hold ~190 MiB of
+//!   buffers for it (docs/performance.md); Headroom turns compositing off there, unless
+//!   `WEBKIT_DISABLE_COMPOSITING_MODE` is already set either way.
 //! - **Autostart** (tauri-plugin-autostart): an XDG entry `~/.config/autostart/Headroom.desktop`
 //!   that starts Headroom with `--background`: in the tray, without its window, when there is a
 //!   tray host to open it from.
@@ -23,6 +27,22 @@ use tauri_plugin_autostart::ManagerExt as _;
 use tauri_plugin_window_state::{AppHandleExt as _, StateFlags};
 
 use crate::{notify, tray, tray_host};
+
+/// Must run before any thread starts (it sets an environment variable) and before WebKit loads.
+pub fn choose_rendering() {
+    const VAR: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
+    if cfg!(target_os = "linux") && std::env::var_os(VAR).is_none() && !has_gpu_render_node() {
+        std::env::set_var(VAR, "1");
+    }
+}
+
+fn has_gpu_render_node() -> bool {
+    std::fs::read_dir("/dev/dri").is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with("renderD"))
+    })
+}
 
 /// The label of the main window in tauri.conf.json.
 pub const MAIN_WINDOW: &str = "main";

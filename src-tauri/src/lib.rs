@@ -16,6 +16,7 @@ use tauri::{Emitter, Manager};
 pub const UPDATED_EVENT: &str = "headroom://updated";
 
 pub fn run() {
+    desktop::choose_rendering();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("HEADROOM_LOG")
