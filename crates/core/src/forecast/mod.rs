@@ -49,8 +49,8 @@ pub struct Forecast {
     pub runaway: bool,
     /// The default rule, [`ALERT_WITHIN`]: the median time to exhaustion is within 72 hours.
     pub alert: bool,
-    /// Remaining amount from now forward for the chart, until the P90 exhaustion time, the next
-    /// reset or the horizon, whichever is first.
+    /// Remaining amount from the latest reading forward for the chart, until the P90 exhaustion
+    /// time, the next reset or the horizon, whichever is first.
     pub path: Vec<ForecastPoint>,
 }
 
@@ -121,13 +121,24 @@ pub fn forecast(
 
     let next_reset = ctx.resets.iter().filter(|r| **r > now).min().copied();
     let cycle_has_reset = matches!(ctx.kind, MeterKind::Budget | MeterKind::Window);
-    let projection = projection::project(
+    // From the latest reading, not from now: when polls stopped (a laptop asleep, a failing
+    // source), the meter kept being spent since, and counting that gap as zero burn made a stale
+    // meter look safe for as long as the gap lasted. An exhaustion that the gap already passed is
+    // reported as now.
+    let mut projection = projection::project(
         &burn_model,
-        now,
+        latest.ts,
         latest.remaining,
         next_reset,
         cycle_has_reset,
     );
+    for eta in [
+        &mut projection.eta_p10,
+        &mut projection.eta_p50,
+        &mut projection.eta_p90,
+    ] {
+        *eta = eta.map(|eta| eta.max(now));
+    }
 
     let spent_in_cycle = match ctx.limit {
         Some(limit) => (limit - latest.remaining).max(0.0),

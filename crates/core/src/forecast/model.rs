@@ -15,6 +15,10 @@ const PROFILE_EXCLUDES_LATEST_HOURS: usize = 6;
 /// In the rhythm, no hour counts for more than a whole average day's spend: a batch job can put
 /// a day's spend into one hour, only a runaway puts more.
 const PROFILE_HOUR_CAP_DAYS: f64 = 1.0;
+/// No day counts for more than this many typical days in the rhythm.
+const PROFILE_DAY_CAP: f64 = 3.0;
+/// Days on each side that a day's spend is compared with.
+const DAY_CAP_NEIGHBOURS: usize = 3;
 const HOUR_OF_DAY_MIN_DAYS: f64 = 3.0;
 const WEEKDAY_MIN_DAYS: f64 = 7.0;
 /// Shrinkage: a factor is pulled toward 1 as if this many extra days had been exactly average.
@@ -40,6 +44,8 @@ const SHIFT_MIN_BEFORE_HOURS: f64 = 24.0;
 /// runaway check covers the first hours of a big jump); a quiet spell shorter than two days is
 /// normal for batch use, so a step down needs longer.
 const SHIFT_UP_MIN_HOURS: f64 = 24.0;
+/// ... unless the quiet is one the meter has never had (see `unprecedented_quiet`).
+const SHIFT_QUIET_MIN_HOURS: f64 = 12.0;
 const SHIFT_DOWN_MIN_HOURS: f64 = 48.0;
 
 /// Runaway: the last hour burned this many times the most the recent rhythm expects at this time
@@ -146,8 +152,7 @@ pub(crate) fn fit(ledger: &HourlyBurn, now: f64, history_hours: f64) -> BurnMode
     let mut profile = seasonal_profile(ledger, profile_from, profile_to);
     let regime_start = regime_start(ledger, &profile);
     if let Some(start) = regime_start {
-        let regime_days: f64 = ledger.coverage[start..].iter().sum::<f64>() / HOURS_PER_DAY as f64;
-        if regime_days >= WEEKDAY_MIN_DAYS {
+        if covered_days(ledger, start, n) >= WEEKDAY_MIN_DAYS {
             profile = seasonal_profile(ledger, start, profile_to.max(start));
         }
     }
@@ -165,6 +170,7 @@ fn seasonal_profile(ledger: &HourlyBurn, from: usize, to: usize) -> [f64; HOURS_
     } else {
         f64::INFINITY
     };
+    let day_scale = day_caps(ledger, from, to, hour_cap);
     let mut by_hour = [(0.0, 0.0); HOURS_PER_DAY];
     let mut by_weekday = [(0.0, 0.0); 7];
     for i in from..to {
@@ -173,7 +179,8 @@ fn seasonal_profile(ledger: &HourlyBurn, from: usize, to: usize) -> [f64; HOURS_
             continue;
         }
         let slot = hour_of_week(ledger.first_hour + i as i64);
-        let burn = ledger.burn[i].min(hour_cap * covered);
+        let day = day_of(ledger, i) - day_of(ledger, from);
+        let burn = ledger.burn[i].min(hour_cap * covered) * day_scale[day as usize];
         let hour = &mut by_hour[slot % HOURS_PER_DAY];
         hour.0 += burn;
         hour.1 += covered;
@@ -229,6 +236,60 @@ fn seasonal_profile(ledger: &HourlyBurn, from: usize, to: usize) -> [f64; HOURS_
         }
     }
     profile
+}
+
+fn covered_days(ledger: &HourlyBurn, from: usize, to: usize) -> f64 {
+    if to <= from {
+        return 0.0;
+    }
+    ledger.coverage[from..to].iter().sum::<f64>() / HOURS_PER_DAY as f64
+}
+
+fn day_of(ledger: &HourlyBurn, i: usize) -> i64 {
+    (ledger.first_hour + i as i64).div_euclid(HOURS_PER_DAY as i64)
+}
+
+/// Per UTC day of [from, to), the factor that brings a day spending more than
+/// [`PROFILE_DAY_CAP`] times the days around it down to that: a launch day or a runaway day is a
+/// change of level, not a rhythm, and must not teach the profile that its weekday is always busy
+/// (which would then hide the new level from the change-point search). Judged against its own
+/// week, so the days after a launch, once there are a few, teach the new rhythm.
+fn day_caps(ledger: &HourlyBurn, from: usize, to: usize, hour_cap: f64) -> Vec<f64> {
+    if to <= from {
+        return Vec::new();
+    }
+    let first = day_of(ledger, from);
+    let mut days = vec![(0.0, 0.0); (day_of(ledger, to - 1) - first + 1) as usize];
+    for i in from..to {
+        let day = &mut days[(day_of(ledger, i) - first) as usize];
+        day.0 += ledger.burn[i].min(hour_cap * ledger.coverage[i]);
+        day.1 += ledger.coverage[i];
+    }
+    (0..days.len())
+        .map(|d| {
+            let around = &days[d.saturating_sub(DAY_CAP_NEIGHBOURS)
+                ..(d + DAY_CAP_NEIGHBOURS + 1).min(days.len())];
+            let (burn, hours) = around
+                .iter()
+                .fold((0.0, 0.0), |(b, h), day| (b + day.0, h + day.1));
+            let mut full_day_rates: Vec<f64> = around
+                .iter()
+                .filter(|day| day.1 >= 18.0)
+                .map(|day| day.0 / day.1)
+                .collect();
+            let mean_rate = if hours > 0.0 { burn / hours } else { 0.0 };
+            let typical = median(&mut full_day_rates)
+                .unwrap_or(mean_rate)
+                .max(0.5 * mean_rate);
+            let (burn, hours) = days[d];
+            let cap = PROFILE_DAY_CAP * typical * hours;
+            if burn > cap && burn > 0.0 {
+                cap / burn
+            } else {
+                1.0
+            }
+        })
+        .collect()
 }
 
 /// Prefix sums of burn, expected burn share and covered hours.
@@ -295,17 +356,25 @@ fn regime_start(ledger: &HourlyBurn, profile: &[f64; HOURS_PER_WEEK]) -> Option<
 
 const MAX_SHIFTS: usize = 3;
 
-/// The best split of [search_from, end) into before/after, if it is a lasting shift.
+/// The strongest lasting shift in [search_from, end): splits are tried from the most to the least
+/// contrasting, and the first whose new regime holds through both its halves wins. Only trying
+/// the single strongest split would miss a launch two days ago whenever an older, longer but
+/// unsteady contrast scores higher.
 fn find_shift(prefix: &Prefix, search_from: usize) -> Option<usize> {
     let len = prefix.burn.len() - 1;
     let rate = |(burn, expected, _): (f64, f64, f64)| burn / expected;
-    let mut best: Option<(f64, usize, f64)> = None;
+    let before_of = |split: usize| {
+        prefix.range(
+            split.saturating_sub(14 * HOURS_PER_DAY).max(search_from),
+            split,
+        )
+    };
+    let mut candidates: Vec<(f64, usize, f64)> = Vec::new();
     for split in search_from + 1..len {
-        let before_from = split.saturating_sub(14 * HOURS_PER_DAY).max(search_from);
-        let before = prefix.range(before_from, split);
+        let before = before_of(split);
         let after = prefix.range(split, len);
         let (hours_before, hours_after) = (before.2, after.2);
-        if hours_before < SHIFT_MIN_BEFORE_HOURS || hours_after < SHIFT_UP_MIN_HOURS {
+        if hours_before < SHIFT_MIN_BEFORE_HOURS || hours_after < SHIFT_QUIET_MIN_HOURS {
             continue;
         }
         if before.1 <= 0.0 || after.1 <= 0.0 {
@@ -318,35 +387,64 @@ fn find_shift(prefix: &Prefix, search_from: usize) -> Option<usize> {
         // A small floor keeps "nothing" vs "a little" from looking like an infinite shift.
         let floor = 0.02 * pooled;
         let ratio = (rate(after) + floor) / (rate(before) + floor);
-        let weight = (hours_before * hours_after / (hours_before + hours_after)).sqrt();
-        let score = ratio.ln().abs() * weight;
-        if best.is_none_or(|(s, _, _)| score > s) {
-            best = Some((score, split, floor));
+        if (1.0 / SHIFT_RATIO..SHIFT_RATIO).contains(&ratio) {
+            continue;
         }
+        let weight = (hours_before * hours_after / (hours_before + hours_after)).sqrt();
+        candidates.push((ratio.ln().abs() * weight, split, floor));
     }
-    let (_, split, floor) = best?;
-    let before = prefix.range(
-        split.saturating_sub(14 * HOURS_PER_DAY).max(search_from),
-        split,
-    );
-    let rate_before = rate(before) + floor;
-    // Both halves of the new regime must differ: a burst that has ended, or a single odd hour at
-    // the end, is not a new regime.
+    candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
+    candidates
+        .into_iter()
+        .find(|&(_, split, floor)| holds(prefix, split, len, rate(before_of(split)) + floor, floor))
+        .map(|(_, split, _)| split)
+}
+
+/// Whether the regime from `split` differs from the rate before it through both of its halves:
+/// a burst that has ended, or a single odd hour at the end, is not a new regime.
+fn holds(prefix: &Prefix, split: usize, len: usize, rate_before: f64, floor: f64) -> bool {
+    let rate = |(burn, expected, _): (f64, f64, f64)| burn / expected;
     let middle = (split + len) / 2;
     let halves = [prefix.range(split, middle), prefix.range(middle, len)];
     if halves.iter().any(|h| h.1 <= 0.0) {
-        return None;
+        return false;
     }
     let hours_after = prefix.range(split, len).2;
-    let up = halves
-        .iter()
-        .all(|&h| rate(h) + floor >= SHIFT_RATIO * rate_before);
-    let down = hours_after >= SHIFT_DOWN_MIN_HOURS
+    let up = hours_after >= SHIFT_UP_MIN_HOURS
+        && halves
+            .iter()
+            .all(|&h| rate(h) + floor >= SHIFT_RATIO * rate_before);
+    let long_enough = hours_after >= SHIFT_DOWN_MIN_HOURS
+        || (hours_after >= SHIFT_QUIET_MIN_HOURS && unprecedented_quiet(prefix, split, len));
+    let down = long_enough
         && halves
             .iter()
             .all(|&h| (rate(h) + floor) * SHIFT_RATIO <= rate_before);
-    (up || down).then_some(split)
+    up || down
 }
+
+/// Whether [split, len) spent less than half of what every window of the same length in the two
+/// weeks before it spent: a quiet spell this meter has never had, which a step down need not wait
+/// two days to be believed. A batch meter's ordinary quiet hours are never unprecedented.
+fn unprecedented_quiet(prefix: &Prefix, split: usize, len: usize) -> bool {
+    let span = len - split;
+    let from = split.saturating_sub(QUIET_LOOKBACK_DAYS * HOURS_PER_DAY);
+    if split < from + span + WEEKDAY_MIN_DAYS as usize * HOURS_PER_DAY {
+        return false;
+    }
+    let after = prefix.range(split, len);
+    if after.1 <= 0.0 {
+        return false;
+    }
+    let quietest = (from..=split - span)
+        .map(|w| prefix.range(w, w + span))
+        .filter(|window| window.1 > 0.0 && window.2 >= 0.9 * span as f64)
+        .map(|(burn, expected, _)| burn / expected)
+        .fold(f64::INFINITY, f64::min);
+    quietest.is_finite() && after.0 / after.1 < 0.5 * quietest
+}
+
+const QUIET_LOOKBACK_DAYS: usize = 14;
 
 fn median(values: &mut [f64]) -> Option<f64> {
     if values.is_empty() {

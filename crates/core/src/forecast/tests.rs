@@ -297,3 +297,78 @@ fn an_ancient_reading_does_not_stretch_the_window() {
     assert!(forecast.eta_p50.is_some());
     assert!(started.elapsed() < std::time::Duration::from_secs(1));
 }
+
+#[test]
+fn a_meter_not_read_since_is_projected_from_its_last_reading() {
+    // 200 - 168 = 32 left at 1 per hour, read last a day before now: 8 hours left, not 32.
+    let history = meter(200.0, 168, |_| 1.0);
+    let last = history[history.len() - 1].ts;
+    let stale = forecast(&history, &balance(), last + Duration::hours(24)).expect("a forecast");
+    let p50 = hours_until(&stale, stale.eta_p50);
+    assert!((p50 - 8.0).abs() < 1.0, "P50 in {p50} h");
+    assert!(stale.alert);
+    // Longer unread than it could last: it has probably run out, and the forecast says now.
+    let gone = forecast(&history, &balance(), last + Duration::hours(48)).expect("a forecast");
+    assert_eq!(gone.eta_p50, Some(gone.now));
+}
+
+#[test]
+fn a_launch_a_day_and_a_half_ago_sets_the_level_past_an_older_weaker_step() {
+    // Two weeks at 1, a week at 2 (too small a step to be a regime), then 10 for 36 hours. The
+    // older contrast scores highest but is no regime; the launch is, and the level follows it.
+    // (Not all the way: the rhythm has learned part of the launch as busy weekdays. Without the
+    // regime the level is a blend of the last days, about 3.5.)
+    let launch = 21 * 24;
+    let history = meter(20_000.0, launch + 36, |h| match h {
+        h if h < 14 * 24 => 1.0,
+        h if h < launch => 2.0,
+        _ => 10.0,
+    });
+    let now = history[history.len() - 1].ts;
+    let forecast = forecast(&history, &balance(), now).expect("a forecast");
+    assert!(!forecast.runaway);
+    assert!(
+        (5.5..=12.0).contains(&forecast.burn_per_hour),
+        "{} per hour",
+        forecast.burn_per_hour
+    );
+}
+
+#[test]
+fn a_quiet_spell_the_meter_never_had_is_believed_within_a_day() {
+    // Four weeks of steady use, then nothing for 14 hours: the level follows at once instead of
+    // waiting two days (which alerted on a meter that had all but stopped).
+    let quiet_from = 28 * 24;
+    let history = meter(5_000.0, quiet_from + 14, |h| {
+        if h < quiet_from {
+            2.0
+        } else {
+            0.0
+        }
+    });
+    let now = history[history.len() - 1].ts;
+    let forecast = forecast(&history, &balance(), now).expect("a forecast");
+    assert!(
+        forecast.burn_per_hour < 0.5,
+        "{} per hour",
+        forecast.burn_per_hour
+    );
+}
+
+#[test]
+fn a_batch_meters_ordinary_quiet_hours_are_not_a_step_down() {
+    // One job of 48 a day at midnight and nothing otherwise: 18 quiet hours since the last job
+    // are what every day looks like.
+    let history = meter(
+        50_000.0,
+        28 * 24 + 18,
+        |h| if h % 24 == 0 { 48.0 } else { 0.0 },
+    );
+    let now = history[history.len() - 1].ts;
+    let forecast = forecast(&history, &balance(), now).expect("a forecast");
+    assert!(
+        (forecast.burn_per_hour - 2.0).abs() < 0.5,
+        "{} per hour",
+        forecast.burn_per_hour
+    );
+}
