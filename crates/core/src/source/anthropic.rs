@@ -16,23 +16,32 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 
 use super::spend::{
-    backfill_costs_start, backfill_instants, budget_reading, daily_costs, merge_days, midnight,
-    month_start, month_to_date, no_key, pages_for, parse_cost_page, prepaid_reading, spent_between,
-    CostPage, DailyCost, MAX_PAGES,
+    backfill_costs_start, backfill_instants, budget_reading, merge_days, midnight, month_start,
+    month_to_date, no_key, parse_cost_page, prepaid_reading, require_usd, spent_between, CostPage,
+    CostReport, DailyCost, KeyPlacement,
 };
 use super::{
-    amount_option, api_root, fetch_failure, not_an_endpoint, status_failure, unreadable, Backfill,
-    HttpRunner, Keys, PollFailure, PollOutcome, Progress, ProviderOption, Reading, Source,
-    SourceOptions,
+    amount_option, api_root, not_an_endpoint, Backfill, HttpRunner, Keys, PollFailure, PollOutcome,
+    Progress, ProviderOption, Reading, Source, SourceOptions,
 };
 use crate::money::decimal_from_json;
 
-const KIND: &str = "anthropic";
 const LABEL: &str = "Anthropic";
 pub const COST_REPORT_PATH: &str = "/v1/organizations/cost_report";
-const API_VERSION: (&str, &str) = ("anthropic-version", "2023-06-01");
-/// The most days one cost report page holds.
-const PAGE_DAYS: i64 = 31;
+const COST_REPORT: CostReport = CostReport {
+    kind: "anthropic",
+    label: LABEL,
+    path: COST_REPORT_PATH,
+    key_placement: KeyPlacement::Header {
+        name: "x-api-key",
+        with: &[("anthropic-version", "2023-06-01")],
+    },
+    start_param: "starting_at",
+    end_param: "ending_at",
+    write_time: |at| at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    page_days: 31,
+    parse_page: parse_cost_report,
+};
 /// How far back spend is counted for a prepaid amount given without `prepaid_since`.
 pub const PREPAID_LOOKBACK_DAYS: i64 = 365;
 
@@ -127,74 +136,6 @@ impl Anthropic {
         }
     }
 
-    /// Every cost report page from `start` (to `end`, or up to now), calling `progress` after each.
-    async fn cost_report_bodies(
-        &self,
-        http: &HttpRunner,
-        key: &str,
-        secrets: &[&str],
-        (start, end): (DateTime<Utc>, Option<DateTime<Utc>>),
-        progress: &Progress,
-    ) -> Result<Vec<Value>, PollFailure> {
-        let rfc3339 = |at: DateTime<Utc>| at.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-        let mut expected = pages_for(start, end.unwrap_or_else(Utc::now), PAGE_DAYS);
-        let mut bodies = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let mut params = vec![
-                ("starting_at", rfc3339(start)),
-                ("bucket_width", "1d".to_string()),
-                ("limit", PAGE_DAYS.to_string()),
-            ];
-            params.extend(end.map(|e| ("ending_at", rfc3339(e))));
-            params.extend(cursor.take().map(|c| ("page", c)));
-            let url = reqwest::Url::parse_with_params(
-                &format!("{}{COST_REPORT_PATH}", self.base_url),
-                &params,
-            )
-            .map_err(|e| {
-                PollFailure::without_answer(
-                    COST_REPORT_PATH,
-                    format!("the base URL is not usable: {e}"),
-                )
-            })?;
-            let response = http
-                .get_with_key_header(url.as_str(), "x-api-key", key, &[API_VERSION])
-                .await
-                .map_err(|e| fetch_failure(COST_REPORT_PATH, &e, secrets))?;
-            if !(200..300).contains(&response.status) {
-                return Err(status_failure(KIND, COST_REPORT_PATH, &response, secrets));
-            }
-            let body: Value = serde_json::from_slice(&response.body).map_err(|e| {
-                unreadable(
-                    KIND,
-                    COST_REPORT_PATH,
-                    &e.to_string(),
-                    &response.body,
-                    secrets,
-                )
-            })?;
-            let next = parse_cost_report(&body)
-                .map_err(|problem| {
-                    unreadable(KIND, COST_REPORT_PATH, &problem, &response.body, secrets)
-                })?
-                .next_page;
-            bodies.push(body);
-            expected = expected.max(bodies.len() + usize::from(next.is_some()));
-            progress(bodies.len(), expected);
-            match next {
-                None => return Ok(bodies),
-                Some(_) if bodies.len() >= MAX_PAGES => {
-                    return Err(PollFailure::without_answer(
-                        COST_REPORT_PATH,
-                        format!("Anthropic kept sending more pages of costs after {MAX_PAGES}; Headroom stopped asking."),
-                    ))
-                }
-                Some(next) => cursor = Some(next),
-            }
-        }
-    }
-
     fn read(&self, served: &[(String, Value)], at: DateTime<Utc>) -> Result<Vec<Reading>, String> {
         let mut costs = Vec::new();
         for (path, body) in served {
@@ -218,8 +159,8 @@ impl Source for Anthropic {
         };
         let now = Utc::now();
         let window = (midnight(self.counted_from(now)), None);
-        match self
-            .cost_report_bodies(http, key, &secrets, window, &|_, _| {})
+        match COST_REPORT
+            .pages(http, &self.base_url, key, &secrets, window, &|_, _| {})
             .await
         {
             Ok(pages) => {
@@ -264,22 +205,13 @@ impl Source for Anthropic {
         };
         // Today is still running; the first poll reads it.
         let window = (start, Some(midnight(now.date_naive())));
-        let pages = match self
-            .cost_report_bodies(http, key, &secrets, window, progress)
+        let costs = match COST_REPORT
+            .daily_costs(http, &self.base_url, key, &secrets, window, progress)
             .await
         {
-            Ok(pages) => pages,
+            Ok(costs) => costs,
             Err(failure) => {
                 backfill.failures.push(failure);
-                return backfill;
-            }
-        };
-        let costs = match daily_costs(&pages, parse_cost_report) {
-            Ok(costs) => costs,
-            Err(problem) => {
-                backfill
-                    .failures
-                    .push(PollFailure::without_answer(COST_REPORT_PATH, problem));
                 return backfill;
             }
         };
@@ -314,15 +246,7 @@ fn parse_cost_report(body: &Value) -> Result<CostPage, String> {
                 .ok_or_else(|| format!("the field {field}.amount is missing"))?;
             let cents = decimal_from_json(amount)
                 .ok_or_else(|| format!("{field}.amount is not a number of cents ({amount})"))?;
-            let currency = result
-                .get("currency")
-                .and_then(Value::as_str)
-                .unwrap_or("USD");
-            if !currency.eq_ignore_ascii_case("usd") {
-                return Err(format!(
-                    "{field} is in {currency}; Headroom reads Anthropic costs in USD"
-                ));
-            }
+            require_usd(result.get("currency"), field, LABEL)?;
             Ok(cents / Decimal::ONE_HUNDRED)
         },
     )

@@ -14,6 +14,7 @@ pub mod openai;
 pub mod openrouter;
 pub mod siliconflow;
 pub mod spend;
+mod wallet;
 pub mod windows;
 
 use async_trait::async_trait;

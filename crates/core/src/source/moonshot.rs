@@ -5,13 +5,23 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::{
-    api_root, host_of, not_an_endpoint, poll_one_endpoint, required_amount, HttpRunner, Keys,
-    MeterKind, MeterSpec, PollOutcome, Reading, Source,
-};
+use super::wallet::EnvelopedWallet;
+use super::{api_root, poll_one_endpoint, HttpRunner, Keys, PollOutcome, Reading, Source};
 
 const KIND: &str = "moonshot";
-const BALANCE_PATH: &str = "/v1/users/me/balance";
+const WALLET: EnvelopedWallet = EnvelopedWallet {
+    label: "Moonshot",
+    path: "/v1/users/me/balance",
+    ok_code: 0,
+    // `cash_balance` can be negative after a suspension; then `available_balance` is only the
+    // vouchers, which is what matters for the next request.
+    balance: "/data/available_balance",
+    // The China platform (api.moonshot.cn) bills in CNY, the international one (api.moonshot.ai)
+    // in USD. Any other host (the bundled simulator on loopback, a proxy) is taken as the China
+    // platform: it is the one Moonshot documents the endpoint for, and the simulator's Moonshot
+    // accounts are CNY.
+    usd_host_suffix: ".ai",
+};
 
 pub struct Moonshot {
     base_url: String,
@@ -22,26 +32,15 @@ impl Moonshot {
     pub fn new(base_url: &str) -> Self {
         Self {
             base_url: api_root(base_url),
-            unit: currency_for_host(host_of(base_url).as_deref()),
+            unit: WALLET.currency_for(base_url),
         }
-    }
-}
-
-/// The China platform (api.moonshot.cn) bills in CNY, the international one (api.moonshot.ai)
-/// in USD. Any other host (the bundled simulator on loopback, a proxy) is taken as the China
-/// platform: it is the one Moonshot documents the endpoint for, and the simulator's Moonshot
-/// accounts are CNY.
-fn currency_for_host(host: Option<&str>) -> &'static str {
-    match host {
-        Some(host) if host.ends_with(".ai") => "USD",
-        _ => "CNY",
     }
 }
 
 #[async_trait]
 impl Source for Moonshot {
     async fn poll(&self, http: &HttpRunner, keys: &Keys) -> PollOutcome {
-        poll_one_endpoint(self, KIND, &self.base_url, BALANCE_PATH, http, keys).await
+        poll_one_endpoint(self, KIND, &self.base_url, WALLET.path, http, keys).await
     }
 
     fn read_snapshot(
@@ -50,35 +49,13 @@ impl Source for Moonshot {
         body: &Value,
         _at: DateTime<Utc>,
     ) -> Result<Vec<Reading>, String> {
-        match path {
-            BALANCE_PATH => Ok(vec![parse_balance(body, self.unit)?]),
-            _ => Err(not_an_endpoint("Moonshot", path, &[BALANCE_PATH])),
-        }
+        WALLET.read_snapshot(path, body, self.unit)
     }
 }
 
-/// What the API can still spend. `cash_balance` can be negative after a suspension; then
-/// `available_balance` is only the vouchers, which is what matters for the next request.
+/// What the API can still spend: the available balance (cash plus vouchers).
 pub fn parse_balance(body: &Value, unit: &str) -> Result<Reading, String> {
-    match body.get("code") {
-        Some(code) if code.as_i64() != Some(0) => {
-            return Err(format!("the answer's code is {code}, not 0"))
-        }
-        _ => {}
-    }
-    Ok(Reading {
-        meter: MeterSpec {
-            name: "balance".into(),
-            label: "Balance".into(),
-            kind: MeterKind::Balance,
-            unit: unit.into(),
-        },
-        remaining: required_amount(body, "/data/available_balance")?,
-        limit: None,
-        used: None,
-        reset: None,
-        reset_at: None,
-    })
+    WALLET.parse(body, unit)
 }
 
 #[cfg(test)]

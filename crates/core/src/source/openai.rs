@@ -9,8 +9,9 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 
 use super::spend::{
-    backfill_costs_start, backfill_instants, budget_reading, daily_costs, merge_days, midnight,
-    month_start, month_to_date, no_key, pages_for, parse_cost_page, CostPage, DailyCost, MAX_PAGES,
+    backfill_costs_start, backfill_instants, budget_reading, merge_days, midnight, month_start,
+    month_to_date, no_key, parse_cost_page, require_usd, CostPage, CostReport, DailyCost,
+    KeyPlacement,
 };
 use super::{
     amount_option, api_root, fetch_failure, not_an_endpoint, status_failure, unreadable, Backfill,
@@ -29,8 +30,18 @@ pub const OPTIONS: &[ProviderOption] = &[ProviderOption {
     help: "What to measure this month's spend against when the organization has no spend limit set in OpenAI. An org spend limit, when there is one, is used instead.",
     required: false,
 }];
-/// Days per costs page: a whole month fits in one.
-const PAGE_DAYS: i64 = 31;
+const COSTS: CostReport = CostReport {
+    kind: KIND,
+    label: LABEL,
+    path: COSTS_PATH,
+    key_placement: KeyPlacement::Bearer,
+    start_param: "start_time",
+    end_param: "end_time",
+    write_time: |at| at.timestamp().to_string(),
+    // A whole month fits in one page.
+    page_days: 31,
+    parse_page: parse_costs,
+};
 
 pub struct OpenAi {
     base_url: String,
@@ -72,63 +83,6 @@ impl OpenAi {
                     )
                 }),
             _ => Err(status_failure(KIND, SPEND_LIMIT_PATH, &response, secrets)),
-        }
-    }
-
-    /// Every costs page from `start` (to `end`, or up to now), calling `progress` after each.
-    async fn costs_bodies(
-        &self,
-        http: &HttpRunner,
-        key: &str,
-        secrets: &[&str],
-        (start, end): (DateTime<Utc>, Option<DateTime<Utc>>),
-        progress: &Progress,
-    ) -> Result<Vec<Value>, PollFailure> {
-        let mut expected = pages_for(start, end.unwrap_or_else(Utc::now), PAGE_DAYS);
-        let mut bodies = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let mut params = vec![
-                ("start_time", start.timestamp().to_string()),
-                ("bucket_width", "1d".to_string()),
-                ("limit", PAGE_DAYS.to_string()),
-            ];
-            params.extend(end.map(|e| ("end_time", e.timestamp().to_string())));
-            params.extend(cursor.take().map(|c| ("page", c)));
-            let url =
-                reqwest::Url::parse_with_params(&format!("{}{COSTS_PATH}", self.base_url), &params)
-                    .map_err(|e| {
-                        PollFailure::without_answer(
-                            COSTS_PATH,
-                            format!("the base URL is not usable: {e}"),
-                        )
-                    })?;
-            let response = http
-                .get_bearer(url.as_str(), key)
-                .await
-                .map_err(|e| fetch_failure(COSTS_PATH, &e, secrets))?;
-            if !(200..300).contains(&response.status) {
-                return Err(status_failure(KIND, COSTS_PATH, &response, secrets));
-            }
-            let body: Value = serde_json::from_slice(&response.body).map_err(|e| {
-                unreadable(KIND, COSTS_PATH, &e.to_string(), &response.body, secrets)
-            })?;
-            let next = parse_costs(&body)
-                .map_err(|problem| unreadable(KIND, COSTS_PATH, &problem, &response.body, secrets))?
-                .next_page;
-            bodies.push(body);
-            expected = expected.max(bodies.len() + usize::from(next.is_some()));
-            progress(bodies.len(), expected);
-            match next {
-                None => return Ok(bodies),
-                Some(_) if bodies.len() >= MAX_PAGES => {
-                    return Err(PollFailure::without_answer(
-                        COSTS_PATH,
-                        format!("OpenAI kept sending more pages of costs after {MAX_PAGES}; Headroom stopped asking."),
-                    ))
-                }
-                Some(next) => cursor = Some(next),
-            }
         }
     }
 
@@ -196,8 +150,8 @@ impl Source for OpenAi {
             }
         }
         let window = (month_start(now), None);
-        match self
-            .costs_bodies(http, key, &secrets, window, &|_, _| {})
+        match COSTS
+            .pages(http, &self.base_url, key, &secrets, window, &|_, _| {})
             .await
         {
             Ok(pages) => served.extend(pages.into_iter().map(|p| (COSTS_PATH.to_string(), p))),
@@ -262,22 +216,13 @@ impl Source for OpenAi {
         // Today is still running; the first poll reads it.
         let today = midnight(now.date_naive());
         let window = (backfill_costs_start(now), Some(today));
-        let pages = match self
-            .costs_bodies(http, key, &secrets, window, progress)
+        let costs = match COSTS
+            .daily_costs(http, &self.base_url, key, &secrets, window, progress)
             .await
         {
-            Ok(pages) => pages,
+            Ok(costs) => costs,
             Err(failure) => {
                 backfill.failures.push(failure);
-                return backfill;
-            }
-        };
-        let costs = match daily_costs(&pages, parse_costs) {
-            Ok(costs) => costs,
-            Err(problem) => {
-                backfill
-                    .failures
-                    .push(PollFailure::without_answer(COSTS_PATH, problem));
                 return backfill;
             }
         };
@@ -333,15 +278,11 @@ fn parse_costs(body: &Value) -> Result<CostPage, String> {
                 .ok_or_else(|| format!("the field {field}.amount.value is missing"))?;
             let amount = decimal_from_json(value)
                 .ok_or_else(|| format!("{field}.amount.value is not a number ({value})"))?;
-            let currency = result
-                .pointer("/amount/currency")
-                .and_then(Value::as_str)
-                .unwrap_or("usd");
-            if !currency.eq_ignore_ascii_case("usd") {
-                return Err(format!(
-                    "{field}.amount is in {currency}; Headroom reads OpenAI costs in USD"
-                ));
-            }
+            require_usd(
+                result.pointer("/amount/currency"),
+                &format!("{field}.amount"),
+                LABEL,
+            )?;
             Ok(amount)
         },
     )

@@ -5,15 +5,20 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::{
-    api_root, host_of, not_an_endpoint, poll_one_endpoint, required_amount, HttpRunner, Keys,
-    MeterKind, MeterSpec, PollOutcome, Reading, Source,
-};
+use super::wallet::EnvelopedWallet;
+use super::{api_root, poll_one_endpoint, HttpRunner, Keys, PollOutcome, Reading, Source};
 
 const KIND: &str = "siliconflow";
-const USER_INFO_PATH: &str = "/v1/user/info";
-/// The envelope's code for success.
-const OK_CODE: i64 = 20000;
+const WALLET: EnvelopedWallet = EnvelopedWallet {
+    label: "SiliconFlow",
+    path: "/v1/user/info",
+    ok_code: 20000,
+    balance: "/data/totalBalance",
+    // api.siliconflow.cn is the China platform, billed in CNY; api.siliconflow.com is the
+    // international one, billed in USD. Any other host (the bundled simulator on loopback, a
+    // proxy) is taken as the China platform, whose docs the notes follow.
+    usd_host_suffix: ".com",
+};
 
 pub struct SiliconFlow {
     base_url: String,
@@ -24,25 +29,15 @@ impl SiliconFlow {
     pub fn new(base_url: &str) -> Self {
         Self {
             base_url: api_root(base_url),
-            unit: currency_for_host(host_of(base_url).as_deref()),
+            unit: WALLET.currency_for(base_url),
         }
-    }
-}
-
-/// The body names no currency. api.siliconflow.cn is the China platform, billed in CNY;
-/// api.siliconflow.com is the international one, billed in USD. Any other host (the bundled
-/// simulator on loopback, a proxy) is taken as the China platform, whose docs the notes follow.
-fn currency_for_host(host: Option<&str>) -> &'static str {
-    match host {
-        Some(host) if host.ends_with(".com") => "USD",
-        _ => "CNY",
     }
 }
 
 #[async_trait]
 impl Source for SiliconFlow {
     async fn poll(&self, http: &HttpRunner, keys: &Keys) -> PollOutcome {
-        poll_one_endpoint(self, KIND, &self.base_url, USER_INFO_PATH, http, keys).await
+        poll_one_endpoint(self, KIND, &self.base_url, WALLET.path, http, keys).await
     }
 
     fn read_snapshot(
@@ -51,33 +46,12 @@ impl Source for SiliconFlow {
         body: &Value,
         _at: DateTime<Utc>,
     ) -> Result<Vec<Reading>, String> {
-        match path {
-            USER_INFO_PATH => Ok(vec![parse_user_info(body, self.unit)?]),
-            _ => Err(not_an_endpoint("SiliconFlow", path, &[USER_INFO_PATH])),
-        }
+        WALLET.read_snapshot(path, body, self.unit)
     }
 }
 
 pub fn parse_user_info(body: &Value, unit: &str) -> Result<Reading, String> {
-    match body.get("code") {
-        Some(code) if code.as_i64() != Some(OK_CODE) => {
-            return Err(format!("the answer's code is {code}, not {OK_CODE}"))
-        }
-        _ => {}
-    }
-    Ok(Reading {
-        meter: MeterSpec {
-            name: "balance".into(),
-            label: "Balance".into(),
-            kind: MeterKind::Balance,
-            unit: unit.into(),
-        },
-        remaining: required_amount(body, "/data/totalBalance")?,
-        limit: None,
-        used: None,
-        reset: None,
-        reset_at: None,
-    })
+    WALLET.parse(body, unit)
 }
 
 #[cfg(test)]

@@ -4,8 +4,12 @@
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use rust_decimal::Decimal;
+use serde_json::Value;
 
-use super::{MeterKind, MeterSpec, PollFailure, Reading};
+use super::{
+    fetch_failure, status_failure, unreadable, HttpRunner, MeterKind, MeterSpec, PollFailure,
+    Progress, Reading,
+};
 
 /// How many past days a backfill fills in.
 pub const BACKFILL_DAYS: i64 = 30;
@@ -25,17 +29,122 @@ pub(crate) struct CostPage {
     pub next_page: Option<String>,
 }
 
+/// Where a cost report request carries the key.
+pub(crate) enum KeyPlacement {
+    Bearer,
+    /// In a header of its own, next to the headers the provider requires alongside it.
+    Header {
+        name: &'static str,
+        with: &'static [(&'static str, &'static str)],
+    },
+}
+
+/// What tells one provider's paged daily cost report from the other's. Paging by cursor,
+/// progress, the page cap and the failures in words are the same for both.
+pub(crate) struct CostReport {
+    pub kind: &'static str,
+    pub label: &'static str,
+    pub path: &'static str,
+    pub key_placement: KeyPlacement,
+    /// The query parameters that bound the window, and how a time is written in them.
+    pub start_param: &'static str,
+    pub end_param: &'static str,
+    pub write_time: fn(DateTime<Utc>) -> String,
+    /// The most days one page holds.
+    pub page_days: i64,
+    pub parse_page: fn(&Value) -> Result<CostPage, String>,
+}
+
+impl CostReport {
+    /// Every page from `start` (to `end`, or up to now), calling `progress` after each.
+    pub(crate) async fn pages(
+        &self,
+        http: &HttpRunner,
+        base_url: &str,
+        key: &str,
+        secrets: &[&str],
+        (start, end): (DateTime<Utc>, Option<DateTime<Utc>>),
+        progress: &Progress,
+    ) -> Result<Vec<Value>, PollFailure> {
+        let (kind, path) = (self.kind, self.path);
+        let mut expected = pages_for(start, end.unwrap_or_else(Utc::now), self.page_days);
+        let mut bodies = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut params = vec![
+                (self.start_param, (self.write_time)(start)),
+                ("bucket_width", "1d".to_string()),
+                ("limit", self.page_days.to_string()),
+            ];
+            params.extend(end.map(|e| (self.end_param, (self.write_time)(e))));
+            params.extend(cursor.take().map(|c| ("page", c)));
+            let url = reqwest::Url::parse_with_params(&format!("{base_url}{path}"), &params)
+                .map_err(|e| {
+                    PollFailure::without_answer(path, format!("the base URL is not usable: {e}"))
+                })?;
+            let response = match self.key_placement {
+                KeyPlacement::Bearer => http.get_bearer(url.as_str(), key).await,
+                KeyPlacement::Header { name, with } => {
+                    http.get_with_key_header(url.as_str(), name, key, with)
+                        .await
+                }
+            }
+            .map_err(|e| fetch_failure(path, &e, secrets))?;
+            if !(200..300).contains(&response.status) {
+                return Err(status_failure(kind, path, &response, secrets));
+            }
+            let body: Value = serde_json::from_slice(&response.body)
+                .map_err(|e| unreadable(kind, path, &e.to_string(), &response.body, secrets))?;
+            let next = (self.parse_page)(&body)
+                .map_err(|problem| unreadable(kind, path, &problem, &response.body, secrets))?
+                .next_page;
+            bodies.push(body);
+            expected = expected.max(bodies.len() + usize::from(next.is_some()));
+            progress(bodies.len(), expected);
+            match next {
+                None => return Ok(bodies),
+                Some(_) if bodies.len() >= MAX_PAGES => {
+                    return Err(PollFailure::without_answer(
+                        path,
+                        format!(
+                            "{} kept sending more pages of costs after {MAX_PAGES}; Headroom stopped asking.",
+                            self.label
+                        ),
+                    ))
+                }
+                Some(next) => cursor = Some(next),
+            }
+        }
+    }
+
+    /// The window's spend per day, for a backfill: every page fetched, then read and added up.
+    pub(crate) async fn daily_costs(
+        &self,
+        http: &HttpRunner,
+        base_url: &str,
+        key: &str,
+        secrets: &[&str],
+        window: (DateTime<Utc>, Option<DateTime<Utc>>),
+        progress: &Progress,
+    ) -> Result<Vec<DailyCost>, PollFailure> {
+        let pages = self
+            .pages(http, base_url, key, secrets, window, progress)
+            .await?;
+        daily_costs(&pages, self.parse_page)
+            .map_err(|problem| PollFailure::without_answer(self.path, problem))
+    }
+}
+
 /// Reads one page of daily cost buckets in the shape OpenAI's and Anthropic's cost APIs share:
 /// `{"data": [{<start>, "results": [..]}], "has_more", "next_page"}`. `bucket_start` reads a
 /// bucket's start (named `start_field` in messages); `result_usd` reads one result's amount in USD
 /// from the field path it is given, refusing another currency.
 pub(crate) fn parse_cost_page(
-    body: &serde_json::Value,
+    body: &Value,
     start_field: &str,
-    bucket_start: impl Fn(&serde_json::Value) -> Option<DateTime<Utc>>,
-    result_usd: impl Fn(&serde_json::Value, &str) -> Result<Decimal, String>,
+    bucket_start: impl Fn(&Value) -> Option<DateTime<Utc>>,
+    result_usd: impl Fn(&Value, &str) -> Result<Decimal, String>,
 ) -> Result<CostPage, String> {
-    use serde_json::Value;
     let buckets = body
         .get("data")
         .ok_or("the field data is missing")?
@@ -68,6 +177,22 @@ pub(crate) fn parse_cost_page(
         .filter(|p| has_more && !p.is_empty())
         .map(str::to_string);
     Ok(CostPage { days, next_page })
+}
+
+/// Refuses a cost result in another currency than USD rather than add it to dollars; naming no
+/// currency means USD. `owner` is the field the currency belongs to, as the refusal names it.
+pub(crate) fn require_usd(
+    currency: Option<&Value>,
+    owner: &str,
+    label: &str,
+) -> Result<(), String> {
+    let currency = currency.and_then(Value::as_str).unwrap_or("USD");
+    match currency.eq_ignore_ascii_case("usd") {
+        true => Ok(()),
+        false => Err(format!(
+            "{owner} is in {currency}; Headroom reads {label} costs in USD"
+        )),
+    }
 }
 
 pub(crate) fn midnight(day: NaiveDate) -> DateTime<Utc> {
@@ -165,9 +290,9 @@ pub(crate) fn pages_for(from: DateTime<Utc>, until: DateTime<Utc>, page_days: i6
 }
 
 /// Reads every fetched page with the provider's page parser and adds the days up.
-pub(crate) fn daily_costs(
-    pages: &[serde_json::Value],
-    parse_page: impl Fn(&serde_json::Value) -> Result<CostPage, String>,
+fn daily_costs(
+    pages: &[Value],
+    parse_page: impl Fn(&Value) -> Result<CostPage, String>,
 ) -> Result<Vec<DailyCost>, String> {
     let mut costs = Vec::new();
     for page in pages {
