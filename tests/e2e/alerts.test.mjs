@@ -7,11 +7,8 @@
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
-import { remote } from "webdriverio";
+import { closeApp, invoke, openApp, screenshot, scrollToTop, sel } from "./helpers.mjs";
 
-const DRIVER_URL = { protocol: "http", hostname: "127.0.0.1", port: Number(process.env.TAURI_DRIVER_PORT || 4444), path: "/" };
 const FIRST_PAINT_MS = 30_000;
 const ALERTS_MS = 40_000;
 const STEP_MS = 10_000;
@@ -26,46 +23,6 @@ const demo = {
 };
 /** The forecast alert acknowledged below. */
 let forecastAlertId = "";
-
-function requireEnv(name) {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set (tests/e2e/run.sh sets it)`);
-  return value;
-}
-
-const sel = (testid, extra = "") => `[data-testid="${testid}"]${extra}`;
-
-async function screenshot(name) {
-  const dir = process.env.HEADROOM_SCREENSHOT_DIR;
-  if (!dir) return;
-  mkdirSync(dir, { recursive: true });
-  await browser.saveScreenshot(join(dir, name));
-}
-
-/** Calls one of the app's commands from inside the window, as the UI does. */
-async function invoke(cmd, args = {}) {
-  const answer = await browser.executeAsync(
-    (cmd, args, done) => {
-      window.__TAURI_INTERNALS__.invoke(cmd, args).then(
-        (value) => done({ ok: true, value }),
-        (error) => done({ ok: false, error }),
-      );
-    },
-    cmd,
-    args,
-  );
-  if (!answer.ok) throw new Error(`${cmd} was refused: ${JSON.stringify(answer.error)}`);
-  return answer.value;
-}
-
-/** Scrolls so that `element` starts just below the sticky top bar, for a screenshot. */
-async function scrollToTop(element) {
-  await browser.execute((el) => {
-    el.scrollIntoView({ block: "start" });
-    window.scrollBy(0, -72);
-  }, element);
-  await browser.pause(300);
-}
 
 async function defaultRule(rule) {
   const { rules } = await invoke("alert_rules");
@@ -103,18 +60,10 @@ async function openAlertsPage() {
 
 describe("alerts", { timeout: 240_000 }, () => {
   before(async () => {
-    browser = await remote({
-      ...DRIVER_URL,
-      logLevel: "warn",
-      connectionRetryTimeout: 60_000,
-      connectionRetryCount: 1,
-      capabilities: { "tauri:options": { application: requireEnv("HEADROOM_APP") } },
-    });
+    browser = await openApp();
   });
 
-  after(async () => {
-    if (browser) await browser.deleteSession().catch(() => {});
-  });
+  after(closeApp);
 
   it("shows the demo", { timeout: FIRST_PAINT_MS + 3 * STEP_MS }, async () => {
     const banner = await browser.$(sel("demo-banner"));

@@ -6,13 +6,8 @@
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { createInterface } from "node:readline";
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
-import { remote } from "webdriverio";
+import { announcedAccounts, closeApp, openApp, requireEnv, screenshot, sel } from "./helpers.mjs";
 
-const DRIVER_URL = { protocol: "http", hostname: "127.0.0.1", port: Number(process.env.TAURI_DRIVER_PORT || 4444), path: "/" };
 const FIRST_PAINT_MS = 30_000;
 const FIRST_READINGS_MS = 20_000;
 const SETTLE_MS = 15_000;
@@ -26,47 +21,6 @@ const simBase = `http://127.0.0.1:${demoPort}`;
 let browser;
 /** @type {{provider: string, name: string, key: string, management_key: string | null}[]} */
 let accounts = [];
-
-function requireEnv(name) {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set (tests/e2e/run.sh sets it)`);
-  return value;
-}
-
-const sel = (testid, extra = "") => `[data-testid="${testid}"]${extra}`;
-
-/**
- * The demo scenario's accounts and keys, as the simulator announces them on its first stdout line.
- * The keys are deterministic per scenario, so a throwaway simulator tells us the app's demo keys.
- */
-async function announcedAccounts() {
-  const cli = requireEnv("HEADROOM_CLI");
-  const child = spawn(cli, ["sim", "--scenario", "demo", "--port", "0"], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  try {
-    const lines = createInterface({ input: child.stdout });
-    const first = await Promise.race([
-      new Promise((resolve, reject) => {
-        lines.once("line", resolve);
-        child.once("error", reject);
-        child.once("exit", (code) => reject(new Error(`headroom sim exited (${code}) before announcing itself`)));
-      }),
-      new Promise((_, reject) =>
-        setTimeout(() => reject(new Error("headroom sim did not announce itself within 15 s")), 15_000),
-      ),
-    ]);
-    lines.close();
-    const announcement = JSON.parse(String(first));
-    assert.ok(Array.isArray(announcement.accounts), `announcement has no accounts: ${first}`);
-    return announcement.accounts;
-  } finally {
-    // Only the first line matters; do not let an open pipe keep the test process alive.
-    child.stdout.destroy();
-    child.kill("SIGTERM");
-    child.unref();
-  }
-}
 
 /** What the app's demo simulator says about a key right now. */
 async function keyInfo(key) {
@@ -100,28 +54,13 @@ async function cardStates() {
   return states;
 }
 
-async function screenshot(name) {
-  const dir = process.env.HEADROOM_SCREENSHOT_DIR;
-  if (!dir) return;
-  mkdirSync(dir, { recursive: true });
-  await browser.saveScreenshot(join(dir, name));
-}
-
 describe("dashboard", { timeout: 180_000 }, () => {
   before(async () => {
     accounts = await announcedAccounts();
-    browser = await remote({
-      ...DRIVER_URL,
-      logLevel: "warn",
-      connectionRetryTimeout: 60_000,
-      connectionRetryCount: 1,
-      capabilities: { "tauri:options": { application: requireEnv("HEADROOM_APP") } },
-    });
+    browser = await openApp();
   });
 
-  after(async () => {
-    if (browser) await browser.deleteSession().catch(() => {});
-  });
+  after(closeApp);
 
   it("opens the demo by itself when nothing is configured", { timeout: FIRST_PAINT_MS }, async () => {
     await browser.$(sel("demo-banner")).waitForDisplayed({
@@ -228,6 +167,8 @@ describe("dashboard", { timeout: 180_000 }, () => {
     await browser.$(sel("nav-settings")).click();
     await browser.$(sel("settings-page")).waitForDisplayed({ timeout: STEP_MS });
     // The demo's own sources are listed; testing must add none to them.
+    // The list loads after the page shows; count it once it has.
+    await browser.$(sel("source-row")).waitForExist({ timeout: STEP_MS, timeoutMsg: "Settings lists none of the demo's sources" });
     const sourcesBefore = (await browser.$$(sel("source-row"))).length;
     // The demo simulator's OpenRouter endpoint, with a key it has never issued; no name needed.
     await browser.$(sel("source-url")).setValue(simBase);

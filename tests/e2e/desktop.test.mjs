@@ -8,19 +8,11 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { remote } from "webdriverio";
+import { closeApp, openApp, requireEnv, screenshot, sel } from "./helpers.mjs";
 
-const DRIVER_URL = { protocol: "http", hostname: "127.0.0.1", port: Number(process.env.TAURI_DRIVER_PORT || 4444), path: "/" };
 const FIRST_PAINT_MS = 30_000;
 const STEP_MS = 10_000;
 
-function requireEnv(name) {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set (tests/e2e/run.sh sets it)`);
-  return value;
-}
-
-const sel = (testid) => `[data-testid="${testid}"]`;
 const entry = join(requireEnv("HEADROOM_E2E_HOME"), ".config", "autostart", "Headroom.desktop");
 
 /** @type {WebdriverIO.Browser | undefined} */
@@ -28,18 +20,10 @@ let browser;
 
 describe("desktop settings", { timeout: 120_000 }, () => {
   before(async () => {
-    browser = await remote({
-      ...DRIVER_URL,
-      logLevel: "warn",
-      connectionRetryTimeout: 60_000,
-      connectionRetryCount: 1,
-      capabilities: { "tauri:options": { application: requireEnv("HEADROOM_APP") } },
-    });
+    browser = await openApp();
   });
 
-  after(async () => {
-    if (browser) await browser.deleteSession().catch(() => {});
-  });
+  after(closeApp);
 
   it("turns the start at login on and off, writing and removing the login entry", { timeout: FIRST_PAINT_MS + 6 * STEP_MS }, async () => {
     await browser.$(sel("nav-settings")).waitForDisplayed({ timeout: FIRST_PAINT_MS });
@@ -62,7 +46,7 @@ describe("desktop settings", { timeout: 120_000 }, () => {
     assert.equal(exec, `${requireEnv("HEADROOM_APP")} --background`, "the entry starts this binary, in the tray");
     if (process.env.HEADROOM_SCREENSHOT_DIR) {
       await browser.$(sel("desktop-settings")).scrollIntoView();
-      await browser.saveScreenshot(join(process.env.HEADROOM_SCREENSHOT_DIR, "settings-desktop.png"));
+      await screenshot("settings-desktop.png");
     }
 
     // The page reads it back after a reload: the switch shows what is on disk.

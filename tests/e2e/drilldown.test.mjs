@@ -10,13 +10,19 @@
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { createInterface } from "node:readline";
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
-import { remote } from "webdriverio";
+import {
+  announcedAccounts,
+  closeApp,
+  hash,
+  invoke,
+  openApp,
+  requireEnv,
+  screenshot as saveScreenshot,
+  scrollToTop,
+  sel,
+  waitForIpc,
+} from "./helpers.mjs";
 
-const DRIVER_URL = { protocol: "http", hostname: "127.0.0.1", port: Number(process.env.TAURI_DRIVER_PORT || 4444), path: "/" };
 const FIRST_PAINT_MS = 30_000;
 const FIRST_READINGS_MS = 30_000;
 const STEP_MS = 10_000;
@@ -29,74 +35,8 @@ let browser;
 /** @type {{provider: string, name: string, key: string}[]} */
 let accounts = [];
 
-function requireEnv(name) {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set (tests/e2e/run.sh sets it)`);
-  return value;
-}
-
-const sel = (testid, extra = "") => `[data-testid="${testid}"]${extra}`;
-
-async function screenshot(name) {
-  for (const dir of [process.env.HEADROOM_SCREENSHOT_DIR, process.env.HEADROOM_DRILLDOWN_SHOTS]) {
-    if (!dir) continue;
-    mkdirSync(dir, { recursive: true });
-    await browser.saveScreenshot(join(dir, name));
-  }
-}
-
-/** Calls one of the app's commands from inside the window, as the UI does. */
-async function invoke(cmd, args = {}) {
-  const answer = await browser.executeAsync(
-    (cmd, args, done) => {
-      window.__TAURI_INTERNALS__.invoke(cmd, args).then(
-        (value) => done({ ok: true, value }),
-        (error) => done({ ok: false, error }),
-      );
-    },
-    cmd,
-    args,
-  );
-  if (!answer.ok) throw new Error(`${cmd} was refused: ${JSON.stringify(answer.error)}`);
-  return answer.value;
-}
-
-/** The demo's accounts and keys, as a throwaway simulator of the same scenario announces them. */
-async function announcedAccounts() {
-  const child = spawn(requireEnv("HEADROOM_CLI"), ["sim", "--scenario", "demo", "--port", "0"], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  try {
-    const lines = createInterface({ input: child.stdout });
-    const first = await Promise.race([
-      new Promise((resolve, reject) => {
-        lines.once("line", resolve);
-        child.once("error", reject);
-        child.once("exit", (code) => reject(new Error(`headroom sim exited (${code}) before announcing itself`)));
-      }),
-      new Promise((_, reject) => setTimeout(() => reject(new Error("headroom sim did not announce itself within 15 s")), 15_000)),
-    ]);
-    lines.close();
-    return JSON.parse(String(first)).accounts;
-  } finally {
-    child.stdout.destroy();
-    child.kill("SIGTERM");
-    child.unref();
-  }
-}
-
-async function hash() {
-  return decodeURIComponent(await browser.execute(() => window.location.hash));
-}
-
-/** Scrolls so that `element` starts just below the sticky top bar, for a screenshot. */
-async function scrollToTop(element) {
-  await browser.execute((el) => {
-    el.scrollIntoView({ block: "start" });
-    window.scrollBy(0, -72);
-  }, element);
-  await browser.pause(300);
-}
+/** This file's pages are also saved to HEADROOM_DRILLDOWN_SHOTS when it is set. */
+const screenshot = (name) => saveScreenshot(name, process.env.HEADROOM_DRILLDOWN_SHOTS);
 
 async function rowFacts() {
   return browser.execute(() =>
@@ -117,24 +57,13 @@ describe("drill-downs", { timeout: 300_000 }, () => {
 
   before(async () => {
     accounts = await announcedAccounts();
-    browser = await remote({
-      ...DRIVER_URL,
-      logLevel: "warn",
-      connectionRetryTimeout: 60_000,
-      connectionRetryCount: 1,
-      capabilities: { "tauri:options": { application: requireEnv("HEADROOM_APP") } },
-    });
+    browser = await openApp();
   });
 
-  after(async () => {
-    if (browser) await browser.deleteSession().catch(() => {});
-  });
+  after(closeApp);
 
   it("shows the demo", { timeout: FIRST_PAINT_MS + 3 * STEP_MS }, async () => {
-    await browser.waitUntil(() => browser.execute(() => typeof window.__TAURI_INTERNALS__?.invoke === "function"), {
-      timeout: FIRST_PAINT_MS,
-      timeoutMsg: "the window never got Tauri's IPC",
-    });
+    await waitForIpc(FIRST_PAINT_MS);
     // With an empty data dir the app opens the demo by itself; an earlier file may have left it
     // (by adding a source of its own): start it again.
     const banner = await browser.$(sel("demo-banner"));

@@ -13,9 +13,8 @@ import { execFile, spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { remote } from "webdriverio";
+import { closeApp, invoke, openApp, requireEnv, sel, waitForIpc } from "./helpers.mjs";
 
-const DRIVER_URL = { protocol: "http", hostname: "127.0.0.1", port: Number(process.env.TAURI_DRIVER_PORT || 4444), path: "/" };
 const FIRST_PAINT_MS = 30_000;
 const FIRST_READINGS_MS = 20_000;
 const NOTICES_MS = 40_000;
@@ -33,13 +32,6 @@ let cards = [];
 /** dunst numbers notifications in order: those after this one came from the fresh demo. */
 let lastBefore = 0;
 
-function requireEnv(name) {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set (tests/e2e/run.sh sets it)`);
-  return value;
-}
-
-const sel = (testid, extra = "") => `[data-testid="${testid}"]${extra}`;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function waitFor(what, check, timeout, interval = 500) {
@@ -82,21 +74,6 @@ async function shownNotifications() {
   }));
 }
 
-/** Calls one of the app's commands from inside the window, as the UI does. */
-async function invoke(command, args = {}) {
-  const result = await browser.executeAsync(
-    (command, args, done) => {
-      window.__TAURI_INTERNALS__
-        .invoke(command, args)
-        .then((value) => done({ ok: true, value }), (error) => done({ ok: false, error }));
-    },
-    command,
-    args,
-  );
-  if (!result.ok) throw new Error(`${command} failed: ${JSON.stringify(result.error)}`);
-  return result.value;
-}
-
 async function readCards() {
   const found = [];
   for (const card of await browser.$$(sel("meter-card"))) {
@@ -133,25 +110,16 @@ describe("desktop notifications and the tray", { timeout: 240_000 }, () => {
       "false",
       "the notification service is not a running, unpaused dunst",
     );
-    browser = await remote({
-      logLevel: "warn",
-      ...DRIVER_URL,
-      connectionRetryTimeout: 60_000,
-      connectionRetryCount: 1,
-      capabilities: { "tauri:options": { application: requireEnv("HEADROOM_APP") } },
-    });
+    browser = await openApp();
   });
 
   after(async () => {
-    if (browser) await browser.deleteSession().catch(() => {});
+    await closeApp();
     if (daemon) daemon.kill("SIGTERM");
   });
 
   it("opens a fresh demo, listening for the window's navigate requests", { timeout: FIRST_PAINT_MS + STEP_MS }, async () => {
-    await browser.waitUntil(() => browser.execute(() => typeof window.__TAURI_INTERNALS__?.invoke === "function"), {
-      timeout: FIRST_PAINT_MS,
-      timeoutMsg: "the window never got Tauri's IPC",
-    });
+    await waitForIpc(FIRST_PAINT_MS);
     // What the UI does with @tauri-apps/api's listen(), recording each payload.
     const listening = await browser.executeAsync((event, done) => {
       window.__e2eNavigations = [];

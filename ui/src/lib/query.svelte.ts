@@ -1,5 +1,8 @@
 // A fetch that re-runs whenever the shell reports new data (session.version) or a reactive value
-// read by `load` changes. Stale answers are dropped; the last good data stays on screen on error.
+// read by `load` changes. An answer older than the one showing is dropped, but an answer is not
+// dropped just because a newer fetch has started: while updates come faster than answers (the
+// demo writing its history), the screen would otherwise stay empty. The last good data stays on
+// screen on error.
 
 import { errorMessage } from "./format";
 import { session } from "./session.svelte";
@@ -32,20 +35,23 @@ export function liveQuery<T>(load: () => Promise<T>, cacheKey?: () => string): Q
     loading: true,
   });
   let seq = 0;
+  let shown = 0;
 
   $effect(() => {
     void session.version;
     const mine = ++seq;
     const key = fullKey(cacheKey);
+    const dataKey = cacheKey?.();
     state.loading = true;
     load().then(
       (data) => {
-        if (mine !== seq) return;
+        if (mine < shown) return;
+        shown = mine;
         if (key !== undefined) lastAnswers.set(key, data);
         state.data = data;
-        state.dataKey = cacheKey?.();
+        state.dataKey = dataKey;
         state.error = "";
-        state.loading = false;
+        state.loading = mine !== seq;
       },
       (err: unknown) => {
         if (mine !== seq) return;
