@@ -44,9 +44,9 @@ const SHIFT_MIN_BEFORE_HOURS: f64 = 24.0;
 /// runaway check covers the first hours of a big jump); a quiet spell shorter than two days is
 /// normal for batch use, so a step down needs longer.
 const SHIFT_UP_MIN_HOURS: f64 = 24.0;
-/// ... unless the quiet is one the meter has never had (see `unprecedented_quiet`).
-const SHIFT_QUIET_MIN_HOURS: f64 = 12.0;
 const SHIFT_DOWN_MIN_HOURS: f64 = 48.0;
+/// A quiet spell the meter has never had in the last two weeks is a step down after this long.
+const SHIFT_QUIET_MIN_HOURS: f64 = 12.0;
 
 /// Runaway: the last hour burned this many times the most the recent rhythm expects at this time
 /// of the week, and clearly more than any ordinary hour of the last two weeks.
@@ -292,6 +292,11 @@ fn day_caps(ledger: &HourlyBurn, from: usize, to: usize, hour_cap: f64) -> Vec<f
         .collect()
 }
 
+/// Burn per expected share of a (burn, expected share, covered hours) range.
+fn rate((burn, expected, _): (f64, f64, f64)) -> f64 {
+    burn / expected
+}
+
 /// Prefix sums of burn, expected burn share and covered hours.
 struct Prefix {
     burn: Vec<f64>,
@@ -362,7 +367,6 @@ const MAX_SHIFTS: usize = 3;
 /// unsteady contrast scores higher.
 fn find_shift(prefix: &Prefix, search_from: usize) -> Option<usize> {
     let len = prefix.burn.len() - 1;
-    let rate = |(burn, expected, _): (f64, f64, f64)| burn / expected;
     let before_of = |split: usize| {
         prefix.range(
             split.saturating_sub(14 * HOURS_PER_DAY).max(search_from),
@@ -403,7 +407,6 @@ fn find_shift(prefix: &Prefix, search_from: usize) -> Option<usize> {
 /// Whether the regime from `split` differs from the rate before it through both of its halves:
 /// a burst that has ended, or a single odd hour at the end, is not a new regime.
 fn holds(prefix: &Prefix, split: usize, len: usize, rate_before: f64, floor: f64) -> bool {
-    let rate = |(burn, expected, _): (f64, f64, f64)| burn / expected;
     let middle = (split + len) / 2;
     let halves = [prefix.range(split, middle), prefix.range(middle, len)];
     if halves.iter().any(|h| h.1 <= 0.0) {
@@ -439,9 +442,9 @@ fn unprecedented_quiet(prefix: &Prefix, split: usize, len: usize) -> bool {
     let quietest = (from..=split - span)
         .map(|w| prefix.range(w, w + span))
         .filter(|window| window.1 > 0.0 && window.2 >= 0.9 * span as f64)
-        .map(|(burn, expected, _)| burn / expected)
+        .map(rate)
         .fold(f64::INFINITY, f64::min);
-    quietest.is_finite() && after.0 / after.1 < 0.5 * quietest
+    quietest.is_finite() && rate(after) < 0.5 * quietest
 }
 
 const QUIET_LOOKBACK_DAYS: usize = 14;
