@@ -655,45 +655,25 @@ fn weekly_drift_and_trend(
         / (DRIFT_PRIOR_WEIGHT + count);
 }
 
-/// Burn per hour over the last hour, when it is a runaway.
+/// Burn per hour over the last hour, or the last half hour, when it is a runaway.
 fn runaway(ledger: &HourlyBurn, model: &BurnModel, now: f64) -> Option<f64> {
-    let window_start = now - SECONDS_PER_HOUR;
-    let middle = now - 0.5 * SECONDS_PER_HOUR;
-    // (spent, covered seconds) in the first and second half of the last hour.
-    let mut halves = [(0.0, 0.0); 2];
-    for &(start, end, burn) in &ledger.recent {
-        if end <= start {
-            continue;
-        }
-        for (half, (from, to)) in halves
-            .iter_mut()
-            .zip([(window_start, middle), (middle, now)])
-        {
-            let overlap = end.min(to) - start.max(from);
-            if overlap > 0.0 {
-                half.0 += burn * overlap / (end - start);
-                half.1 += overlap;
-            }
-        }
-    }
-    let spent = halves[0].0 + halves[1].0;
-    let covered = halves[0].1 + halves[1].1;
-    if covered < 0.5 * SECONDS_PER_HOUR || spent <= 0.0 {
-        return None;
-    }
-    let rate = spent / (covered / SECONDS_PER_HOUR);
     let hour = ((now - 0.5 * SECONDS_PER_HOUR) / SECONDS_PER_HOUR).floor() as i64;
     let busiest_nearby = (-2..=2)
         .map(|d| model.profile[hour_of_week(hour + d)])
         .fold(0.0_f64, f64::max);
     let threshold = RUNAWAY_RATIO * model.level_per_hour * busiest_nearby.max(1.0);
-    // Sustained through the hour: one odd poll in a noisy meter is not a runaway.
-    let both_halves = halves
-        .iter()
-        .all(|&(burn, secs)| secs > 0.0 && burn / (secs / SECONDS_PER_HOUR) >= 0.5 * threshold);
-    if rate < threshold || !both_halves {
-        return None;
-    }
+    // Sustained through the hour: one odd poll in a noisy meter is not a runaway. A runaway
+    // that began within the last hour shows over its last half hour instead, held to twice the
+    // bar, so that a bug starting at a quarter to is not left a whole hour longer.
+    let last_hour = window_rates(ledger, now - SECONDS_PER_HOUR, now)
+        .filter(|&(rate, lowest)| rate >= threshold && lowest >= 0.5 * threshold)
+        .map(|(rate, _)| (rate, RUNAWAY_OVER_PAST_PEAK));
+    let last_half_hour = || {
+        window_rates(ledger, now - 0.5 * SECONDS_PER_HOUR, now)
+            .filter(|&(rate, lowest)| rate >= 2.0 * threshold && lowest >= threshold)
+            .map(|(rate, _)| (rate, 2.0 * RUNAWAY_OVER_PAST_PEAK))
+    };
+    let (rate, over_past_peak) = last_hour.or_else(last_half_hour)?;
     let n = ledger.len();
     let past_from = n.saturating_sub(14 * HOURS_PER_DAY);
     let past_to = n.saturating_sub(3);
@@ -704,9 +684,39 @@ fn runaway(ledger: &HourlyBurn, model: &BurnModel, now: f64) -> Option<f64> {
     if !past.is_empty() {
         past.sort_by(|a, b| a.total_cmp(b));
         let index = ((past.len() - 1) as f64 * RUNAWAY_PEAK_QUANTILE).round() as usize;
-        if rate < RUNAWAY_OVER_PAST_PEAK * past[index.min(past.len() - 1)] {
+        if rate < over_past_peak * past[index.min(past.len() - 1)] {
             return None;
         }
     }
     Some(rate)
+}
+
+/// Burn per hour over [from, to), and the lower of its two halves' rates; None when less than half
+/// of the window is covered by readings or nothing was spent.
+fn window_rates(ledger: &HourlyBurn, from: f64, to: f64) -> Option<(f64, f64)> {
+    let middle = (from + to) / 2.0;
+    // (spent, covered seconds) in each half.
+    let mut halves = [(0.0, 0.0); 2];
+    for &(start, end, burn) in &ledger.recent {
+        if end <= start {
+            continue;
+        }
+        for (half, (a, b)) in halves.iter_mut().zip([(from, middle), (middle, to)]) {
+            let overlap = end.min(b) - start.max(a);
+            if overlap > 0.0 {
+                half.0 += burn * overlap / (end - start);
+                half.1 += overlap;
+            }
+        }
+    }
+    let spent = halves[0].0 + halves[1].0;
+    let covered = halves[0].1 + halves[1].1;
+    if covered < 0.5 * (to - from) || spent <= 0.0 || halves.iter().any(|h| h.1 <= 0.0) {
+        return None;
+    }
+    let per_hour = |(burn, secs): (f64, f64)| burn / (secs / SECONDS_PER_HOUR);
+    Some((
+        per_hour((spent, covered)),
+        per_hour(halves[0]).min(per_hour(halves[1])),
+    ))
 }

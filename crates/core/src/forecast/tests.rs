@@ -372,3 +372,26 @@ fn a_batch_meters_ordinary_quiet_hours_are_not_a_step_down() {
         forecast.burn_per_hour
     );
 }
+
+#[test]
+fn a_runaway_half_an_hour_old_is_raised_when_it_is_twice_as_steep() {
+    // A week at about 2 per hour, then 40 per hour for the last two readings only.
+    let mut rng = fastrand::Rng::with_seed(11);
+    let noise: Vec<f64> = (0..200).map(|_| 1.6 + 0.8 * rng.f64()).collect();
+    let mut history = meter(2_000.0, 168, |hour| noise[hour]);
+    let len = history.len();
+    let extra_per_quarter = (40.0 - 2.0) / 4.0;
+    history[len - 2].remaining -= extra_per_quarter;
+    history[len - 1].remaining -= 2.0 * extra_per_quarter;
+    let now = history[len - 1].ts;
+    let forecast = forecast(&history, &balance(), now).expect("a forecast");
+    assert!(forecast.runaway, "{forecast:?}");
+    assert!(forecast.burn_per_hour > 20.0, "{}", forecast.burn_per_hour);
+
+    // Half as steep over the same half hour is left to the hourly check.
+    let mut milder = meter(2_000.0, 168, |hour| noise[hour]);
+    milder[len - 2].remaining -= extra_per_quarter / 3.0;
+    milder[len - 1].remaining -= 2.0 * extra_per_quarter / 3.0;
+    let milder = super::forecast(&milder, &balance(), now).expect("a forecast");
+    assert!(!milder.runaway, "{milder:?}");
+}
