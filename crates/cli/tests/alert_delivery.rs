@@ -20,8 +20,7 @@ fn run(data_dir: &Path, sim: &Sim, hook_url: &str, args: &[&str]) -> Output {
         .arg("--data-dir")
         .arg(data_dir)
         .args(args)
-        .env("HEADROOM_TEST_STAGING_KEY", sim.key("staging"))
-        .env("HEADROOM_TEST_RESEARCH_KEY", sim.key("research"))
+        .envs(common::DEMO_KEY_ENV.map(|(name, var)| (var, sim.key(name))))
         .env("HEADROOM_TEST_HOOK_URL", hook_url)
         .env("HEADROOM_TEST_HOOK_SECRET", SECRET)
         .env_remove("HEADROOM_DATA_DIR")
@@ -42,24 +41,9 @@ fn ok(data_dir: &Path, sim: &Sim, hook_url: &str, args: &[&str]) -> String {
 
 /// Adds the low (staging) and the exhausted (research) demo keys and a signed JSON webhook.
 fn set_up(dir: &Path, sim: &Sim, hook_url: &str) {
-    for (name, var) in [
-        ("staging", "HEADROOM_TEST_STAGING_KEY"),
-        ("research", "HEADROOM_TEST_RESEARCH_KEY"),
-    ] {
-        let url = sim.base_url();
-        let args = [
-            "sources",
-            "add",
-            "openrouter",
-            "--name",
-            name,
-            "--base-url",
-            &url,
-            "--key-env",
-            var,
-        ];
-        ok(dir, sim, hook_url, &args);
-    }
+    common::add_low_and_exhausted_keys(sim, |args| {
+        ok(dir, sim, hook_url, args);
+    });
     let added = ok(
         dir,
         sim,
@@ -127,8 +111,7 @@ fn spawn_poller(dir: &Path, sim: &Sim, hook: &str) -> std::process::Child {
         .arg("--data-dir")
         .arg(dir)
         .arg("poll")
-        .env("HEADROOM_TEST_STAGING_KEY", sim.key("staging"))
-        .env("HEADROOM_TEST_RESEARCH_KEY", sim.key("research"))
+        .envs(common::DEMO_KEY_ENV.map(|(name, var)| (var, sim.key(name))))
         .env("HEADROOM_TEST_HOOK_URL", hook)
         .env("HEADROOM_TEST_HOOK_SECRET", SECRET)
         .stdout(Stdio::null())

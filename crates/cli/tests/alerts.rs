@@ -15,8 +15,7 @@ fn headroom(data_dir: &Path, sim: &Sim, args: &[&str]) -> String {
         .arg("--data-dir")
         .arg(data_dir)
         .args(args)
-        .env("HEADROOM_TEST_STAGING_KEY", sim.key("staging"))
-        .env("HEADROOM_TEST_RESEARCH_KEY", sim.key("research"))
+        .envs(common::DEMO_KEY_ENV.map(|(name, var)| (var, sim.key(name))))
         .env_remove("HEADROOM_DATA_DIR")
         .output()
         .expect("run headroom");
@@ -46,24 +45,9 @@ fn a_poll_raises_alerts_for_the_low_and_the_exhausted_account_once() {
     let dir = data.path();
     let sim = Sim::start(0);
     assert_eq!(alerts(dir, &sim), Vec::<Value>::new());
-    for (name, var) in [
-        ("staging", "HEADROOM_TEST_STAGING_KEY"),
-        ("research", "HEADROOM_TEST_RESEARCH_KEY"),
-    ] {
-        let url = sim.base_url();
-        let args = [
-            "sources",
-            "add",
-            "openrouter",
-            "--name",
-            name,
-            "--base-url",
-            &url,
-            "--key-env",
-            var,
-        ];
-        headroom(dir, &sim, &args);
-    }
+    common::add_low_and_exhausted_keys(&sim, |args| {
+        headroom(dir, &sim, args);
+    });
     headroom(dir, &sim, &["poll", "--once"]);
 
     let first = alerts(dir, &sim);

@@ -9,12 +9,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{SimProcess, WebhookReceiver, BIN};
-
-const ACCOUNTS: [(&str, &str); 2] = [
-    ("staging", "HEADROOM_TEST_STAGING_KEY"),
-    ("research", "HEADROOM_TEST_RESEARCH_KEY"),
-];
+use common::{add_low_and_exhausted_keys, SimProcess, WebhookReceiver, BIN, DEMO_KEY_ENV};
 
 fn headroom(dir: &Path, sim: &SimProcess) -> Command {
     let mut command = Command::new(BIN);
@@ -22,22 +17,17 @@ fn headroom(dir: &Path, sim: &SimProcess) -> Command {
         .arg("--data-dir")
         .arg(dir)
         .env_remove("HEADROOM_DATA_DIR");
-    for (name, var) in ACCOUNTS {
+    for (name, var) in DEMO_KEY_ENV {
         command.env(var, sim.key(name));
     }
     command
 }
 
 fn add_demo_sources(dir: &Path, sim: &SimProcess) {
-    for (name, var) in ACCOUNTS {
-        let url = sim.base_url();
-        let output = headroom(dir, sim)
-            .args(["sources", "add", "openrouter", "--name", name])
-            .args(["--base-url", &url, "--key-env", var])
-            .output()
-            .unwrap();
+    add_low_and_exhausted_keys(sim, |args| {
+        let output = headroom(dir, sim).args(args).output().unwrap();
         assert!(output.status.success(), "{output:?}");
-    }
+    });
 }
 
 /// `headroom serve`, stopped when dropped.
@@ -242,7 +232,7 @@ fn serve_exposes_meters_alerts_and_sources_for_prometheus() {
     let _serving = Serving::start(dir, &sim, port, &[]);
 
     let polled = |m: &Exposition| {
-        ACCOUNTS.iter().all(|(name, _)| {
+        DEMO_KEY_ENV.iter().all(|(name, _)| {
             m.value(
                 "headroom_source_last_poll_timestamp_seconds",
                 &[("source", name)],
@@ -319,7 +309,7 @@ fn serve_exposes_meters_alerts_and_sources_for_prometheus() {
         .iter()
         .all(|a| a.value == 1.0 && a.labels.contains_key("rule")));
 
-    for (name, _) in ACCOUNTS {
+    for (name, _) in DEMO_KEY_ENV {
         let source = [("source", name), ("provider", "openrouter")];
         assert_eq!(
             metrics.value("headroom_source_consecutive_failures", &source),
@@ -349,7 +339,7 @@ fn serve_exposes_meters_alerts_and_sources_for_prometheus() {
     ] {
         assert_eq!(metrics.kind(family), Some(kind), "{family}");
     }
-    for (name, _) in ACCOUNTS {
+    for (name, _) in DEMO_KEY_ENV {
         assert!(!body.contains(&sim.key(name)), "a key in the metrics");
         assert!(
             !body.contains("sk-or-v1"),

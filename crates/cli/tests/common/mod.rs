@@ -77,6 +77,32 @@ impl SimProcess {
     }
 }
 
+/// Where [`add_low_and_exhausted_keys`] has `sources add` read the demo's OpenRouter keys from:
+/// the runner sets each to `sim.key(name)`.
+pub const DEMO_KEY_ENV: [(&str, &str); 2] = [
+    ("staging", "HEADROOM_TEST_STAGING_KEY"),
+    ("research", "HEADROOM_TEST_RESEARCH_KEY"),
+];
+
+/// Adds the demo's running-low (staging) and exhausted (research) OpenRouter keys as sources,
+/// through `run` (a test file's own `headroom` runner, which sets [`DEMO_KEY_ENV`]).
+pub fn add_low_and_exhausted_keys(sim: &SimProcess, mut run: impl FnMut(&[&str])) {
+    let url = sim.base_url();
+    for (name, var) in DEMO_KEY_ENV {
+        run(&[
+            "sources",
+            "add",
+            "openrouter",
+            "--name",
+            name,
+            "--base-url",
+            &url,
+            "--key-env",
+            var,
+        ]);
+    }
+}
+
 impl Drop for SimProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
