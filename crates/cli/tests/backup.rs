@@ -9,29 +9,12 @@ use serde_json::Value;
 
 mod common;
 
-use common::{SimProcess, WebhookReceiver, BIN};
+use common::{ok, run_headroom, SimProcess, WebhookReceiver, BIN};
 
 const KEY_VAR: &str = "HEADROOM_TEST_STAGING_KEY";
 
 fn headroom(dir: &Path, key: &str, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .env(KEY_VAR, key)
-        .env_remove("HEADROOM_DATA_DIR")
-        .output()
-        .expect("run headroom")
-}
-
-fn ok(output: Output) -> String {
-    let text = String::from_utf8_lossy(&output.stdout).to_string();
-    assert!(
-        output.status.success(),
-        "headroom failed: {text}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    text
+    run_headroom(dir, &[(KEY_VAR, key)], args)
 }
 
 fn refused(output: Output) -> String {

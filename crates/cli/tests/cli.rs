@@ -7,28 +7,11 @@ use serde_json::Value;
 
 mod common;
 
-use common::{SimProcess, BIN};
+use common::{ok, run_headroom, SimProcess, BIN};
 const KEY_VAR: &str = "HEADROOM_TEST_OPENROUTER_KEY";
 
 fn headroom(data_dir: &Path, key: &str, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env(KEY_VAR, key)
-        .env_remove("HEADROOM_DATA_DIR")
-        .output()
-        .expect("run headroom")
-}
-
-fn ok(output: Output) -> String {
-    let text = String::from_utf8_lossy(&output.stdout).to_string();
-    assert!(
-        output.status.success(),
-        "headroom failed: {text}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    text
+    run_headroom(data_dir, &[(KEY_VAR, key)], args)
 }
 
 fn status(data_dir: &Path, key: &str) -> Vec<Value> {

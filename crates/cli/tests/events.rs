@@ -9,7 +9,7 @@ use serde_json::Value;
 
 mod common;
 
-use common::{SimProcess, BIN};
+use common::{ok, run_headroom, SimProcess};
 
 const KEY_VAR: &str = "HEADROOM_TEST_LITELLM_KEY";
 const MASTER_VAR: &str = "HEADROOM_TEST_LITELLM_MASTER";
@@ -20,25 +20,11 @@ struct Proxy {
 }
 
 fn headroom(data_dir: &Path, proxy: &Proxy, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env(KEY_VAR, &proxy.key)
-        .env(MASTER_VAR, &proxy.master)
-        .env_remove("HEADROOM_DATA_DIR")
-        .output()
-        .expect("run headroom")
-}
-
-fn ok(output: Output) -> String {
-    let text = String::from_utf8_lossy(&output.stdout).to_string();
-    assert!(
-        output.status.success(),
-        "headroom failed: {text}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    text
+    run_headroom(
+        data_dir,
+        &[(KEY_VAR, &proxy.key), (MASTER_VAR, &proxy.master)],
+        args,
+    )
 }
 
 fn json(data_dir: &Path, proxy: &Proxy, args: &[&str]) -> Value {

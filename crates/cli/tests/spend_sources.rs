@@ -2,7 +2,7 @@
 //! simulator: the new source's last 30 days are filled in at once, and `status` shows the meter.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use chrono::{Duration, Utc};
 use headroom_core::store::Store;
@@ -10,18 +10,11 @@ use serde_json::Value;
 
 mod common;
 
-use common::{SimProcess, BIN};
+use common::{run_headroom, SimProcess};
 const KEY_VAR: &str = "HEADROOM_TEST_SPEND_ADMIN_KEY";
 
 fn headroom(data_dir: &Path, key: &str, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env(KEY_VAR, key)
-        .env_remove("HEADROOM_DATA_DIR")
-        .output()
-        .expect("run headroom")
+    run_headroom(data_dir, &[(KEY_VAR, key)], args)
 }
 
 fn text(bytes: &[u8]) -> String {

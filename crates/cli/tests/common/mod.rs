@@ -3,7 +3,8 @@
 #![allow(dead_code)] // each test file uses its own part of this
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
 
 use serde_json::Value;
 
@@ -75,6 +76,30 @@ impl SimProcess {
             .expect("key")
             .to_string()
     }
+}
+
+/// `headroom --data-dir DATA_DIR ARGS` with `envs` set and no `HEADROOM_DATA_DIR` inherited, run
+/// to completion.
+pub fn run_headroom(data_dir: &Path, envs: &[(&str, &str)], args: &[&str]) -> Output {
+    Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .envs(envs.iter().copied())
+        .env_remove("HEADROOM_DATA_DIR")
+        .output()
+        .expect("run headroom")
+}
+
+/// The standard output of a run that must have succeeded.
+pub fn ok(output: Output) -> String {
+    let text = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(
+        output.status.success(),
+        "headroom failed: {text}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    text
 }
 
 /// Where [`add_low_and_exhausted_keys`] has `sources add` read the demo's OpenRouter keys from:
